@@ -1,0 +1,112 @@
+// Package api serves berth's Port-compatible REST API (/v1/...). Handlers
+// decode a request, call a service and encode its answer; they return errors
+// instead of writing them, and one adapter (handle) maps every error to a
+// status code and the {"ok": false, ...} envelope, logging what is not safe to
+// show.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/berthdev/berth"
+)
+
+// maxBody is the largest request body accepted (spec 12: 1 MiB).
+const maxBody = 1 << 20
+
+// statusOf maps each error code to its HTTP status: the one table that does.
+var statusOf = map[berth.Code]int{
+	berth.CodeInvalid:          http.StatusBadRequest,
+	berth.CodeUnauthorized:     http.StatusUnauthorized,
+	berth.CodeForbidden:        http.StatusForbidden,
+	berth.CodeNotFound:         http.StatusNotFound,
+	berth.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	berth.CodeConflict:         http.StatusConflict,
+	berth.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	berth.CodeUnprocessable:    http.StatusUnprocessableEntity,
+	berth.CodeInternal:         http.StatusInternalServerError,
+}
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts h to http.Handler: errors become the error envelope.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+type errorBody struct {
+	OK      bool               `json:"ok"`
+	Error   berth.Code         `json:"error"`
+	Message string             `json:"message"`
+	Fields  []berth.FieldError `json:"fields,omitempty"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *berth.Error
+	if !errors.As(err, &e) {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = berth.Errorf(berth.CodeInternal, "an internal error occurred; the server log has the details")
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorBody{Error: e.Code, Message: e.Message, Fields: e.Fields})
+}
+
+// writeJSON writes v as the JSON response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("writing response failed", "err", err)
+	}
+}
+
+// ok writes {"ok": true, key: value} with the given status.
+func ok(w http.ResponseWriter, status int, key string, value any) error {
+	if key == "" {
+		writeJSON(w, status, map[string]any{"ok": true})
+		return nil
+	}
+	writeJSON(w, status, map[string]any{"ok": true, key: value})
+	return nil
+}
+
+// readBody reads the request body, refusing more than maxBody bytes and
+// malformed JSON. Errors: too_large, invalid_request.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	buf, err := readAll(body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, berth.Errorf(berth.CodeTooLarge, "request body is too large (limit is 1MiB)")
+	}
+	if err != nil {
+		return nil, berth.Errorf(berth.CodeInvalid, "could not read the request body")
+	}
+	if !json.Valid(buf) {
+		return nil, berth.Errorf(berth.CodeInvalid, "the request body is not valid JSON")
+	}
+	return buf, nil
+}
+
+// decodeBody reads the body into v, a struct describing the route's schema.
+// Unknown fields are refused with 422 naming the field.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	buf, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(buf, v)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/berthdev/berth/api"
+	"github.com/berthdev/berth/auth"
+	"github.com/berthdev/berth/service"
+	"github.com/berthdev/berth/store"
+)
+
+// serveConfig is the configuration of `berth serve`. Every field is set by a
+// flag or, when the flag is absent, by the BERTH_* environment variable named
+// beside it.
+type serveConfig struct {
+	Addr string // --addr, BERTH_ADDR: where the API listens
+	DB   string // --db, BERTH_DB: a SQLite file path or a postgres:// URL
+	Org  service.OrgConfig
+	// LogLevel is debug, info, warn or error (BERTH_LOG_LEVEL).
+	LogLevel string
+	// ShutdownTimeout bounds how long in-flight requests may take to
+	// finish after SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+	cfg := &serveConfig{ShutdownTimeout: 10 * time.Second}
+	fs := flag.NewFlagSet("berth serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", orDefault(getenv("BERTH_ADDR"), "127.0.0.1:8080"), "listen address (BERTH_ADDR)")
+	fs.StringVar(&cfg.DB, "db", orDefault(getenv("BERTH_DB"), "berth.db"), "SQLite file, or postgres:// URL (BERTH_DB)")
+	fs.StringVar(&cfg.LogLevel, "log-level", orDefault(getenv("BERTH_LOG_LEVEL"), "info"), "debug, info, warn or error (BERTH_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return nil, exitCode(2)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	cfg.Org = service.OrgConfig{ID: getenv("BERTH_ORG_ID"), ClientID: getenv("BERTH_CLIENT_ID"), ClientSecret: getenv("BERTH_CLIENT_SECRET")}
+	return cfg, cfg.validate()
+}
+
+func (c *serveConfig) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr / BERTH_ADDR %q: want host:port", c.Addr)
+	}
+	if (c.Org.ClientID == "") != (c.Org.ClientSecret == "") {
+		return errors.New("BERTH_CLIENT_ID and BERTH_CLIENT_SECRET must be set together")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level / BERTH_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then drains
+// in-flight requests and closes the store.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	org, err := service.LoadOrg(ctx, db, cfg.Org)
+	if err != nil {
+		return err
+	}
+	if org.GeneratedCredentials {
+		fmt.Fprintf(stdout, "berth generated API credentials for organization %s (shown once; keep them):\n  BERTH_CLIENT_ID=%s\n  BERTH_CLIENT_SECRET=%s\n",
+			org.ID, org.ClientID, org.ClientSecret)
+	}
+	catalog := service.NewCatalog(db)
+	if err := catalog.EnsureSystemBlueprints(ctx); err != nil {
+		return err
+	}
+	srv := api.NewServer(api.Server{
+		OrgID:   org.ID,
+		Catalog: catalog,
+		Issuer:  auth.NewIssuer(org.ID, org.ClientID, org.ClientSecret, org.TokenKey, nil),
+		Ready:   func(r *http.Request) error { return db.Ping(r.Context()) },
+	}, log)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("berth serving", "addr", ln.Addr().String(), "store", db.Engine(), "org", org.ID)
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,230 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/catalog"
+	"github.com/berthdev/berth/store"
+)
+
+// Catalog is the use cases of blueprints and entities.
+type Catalog struct {
+	db  *store.DB
+	now func() time.Time
+
+	// schemas caches compiled entity schemas by blueprint, keyed on the
+	// blueprint's updatedAt so an update recompiles.
+	schemas sync.Map // identifier → *cachedSchema
+}
+
+type cachedSchema struct {
+	version string
+	schema  *catalog.EntitySchema
+}
+
+// NewCatalog returns the catalog use cases over db.
+func NewCatalog(db *store.DB) *Catalog {
+	return &Catalog{db: db, now: time.Now}
+}
+
+// EnsureSystemBlueprints creates the built-in blueprints (_user, _team) that
+// are missing. It is safe to call on every start, from several instances.
+func (c *Catalog) EnsureSystemBlueprints(ctx context.Context) error {
+	now := berth.FormatTime(c.now())
+	return c.db.Write(ctx, func(q *store.Queries) error {
+		for _, bp := range catalog.SystemBlueprints() {
+			if _, err := q.Blueprint(ctx, bp.Identifier); err == nil {
+				continue
+			} else if !berth.IsNotFound(err) {
+				return err
+			}
+			bp.Meta = berth.Meta{CreatedAt: now, CreatedBy: "berth", UpdatedAt: now, UpdatedBy: "berth"}
+			if err := q.InsertBlueprint(ctx, bp); err != nil && berth.ErrorCode(err) != berth.CodeConflict {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Blueprint returns one blueprint. Errors: not_found.
+func (c *Catalog) Blueprint(ctx context.Context, id string) (*berth.Blueprint, error) {
+	return c.db.Read().Blueprint(ctx, id)
+}
+
+// Blueprints returns every blueprint.
+func (c *Catalog) Blueprints(ctx context.Context) ([]*berth.Blueprint, error) {
+	return c.db.Read().Blueprints(ctx)
+}
+
+// CreateBlueprint validates and stores a new blueprint.
+// Errors: invalid_request, unprocessable, conflict.
+func (c *Catalog) CreateBlueprint(ctx context.Context, ch Change, raw []byte) (*berth.Blueprint, error) {
+	var out *berth.Blueprint
+	err := c.db.Write(ctx, func(q *store.Queries) error {
+		bp, err := catalog.DecodeBlueprint(raw)
+		if err != nil {
+			return err
+		}
+		if err := catalog.CheckRelationTargets(bp, c.blueprintExists(ctx, q)); err != nil {
+			return err
+		}
+		now := c.now()
+		bp.Meta = berth.Meta{CreatedAt: berth.FormatTime(now), CreatedBy: ch.by(), UpdatedAt: berth.FormatTime(now), UpdatedBy: ch.by()}
+		if err := q.InsertBlueprint(ctx, bp); err != nil {
+			return err
+		}
+		out = bp
+		return c.recordBlueprint(ctx, q, ch, now, berth.ActionCreate, nil, bp)
+	})
+	return out, err
+}
+
+// ReplaceBlueprint replaces a blueprint with the one in raw (PUT).
+// Errors: invalid_request, unprocessable, not_found.
+func (c *Catalog) ReplaceBlueprint(ctx context.Context, ch Change, id string, raw []byte) (*berth.Blueprint, error) {
+	return c.updateBlueprint(ctx, ch, id, func(q *store.Queries, old *berth.Blueprint) (*berth.Blueprint, error) {
+		bp, err := catalog.DecodeBlueprint(raw)
+		if err != nil {
+			return nil, err
+		}
+		if bp.Identifier != id {
+			return nil, berth.Invalid("the identifier in the body must match the one in the path",
+				berth.FieldError{Field: "/identifier", Message: "must be " + id})
+		}
+		return bp, nil
+	})
+}
+
+// PatchBlueprint applies a partial update to a blueprint (PATCH).
+// Errors: invalid_request, unprocessable, not_found.
+func (c *Catalog) PatchBlueprint(ctx context.Context, ch Change, id string, raw []byte) (*berth.Blueprint, error) {
+	return c.updateBlueprint(ctx, ch, id, func(q *store.Queries, old *berth.Blueprint) (*berth.Blueprint, error) {
+		return catalog.PatchBlueprint(old, raw)
+	})
+}
+
+func (c *Catalog) updateBlueprint(ctx context.Context, ch Change, id string,
+	change func(q *store.Queries, old *berth.Blueprint) (*berth.Blueprint, error)) (*berth.Blueprint, error) {
+	var out *berth.Blueprint
+	err := c.db.Write(ctx, func(q *store.Queries) error {
+		old, err := q.Blueprint(ctx, id)
+		if err != nil {
+			return err
+		}
+		bp, err := change(q, old)
+		if err != nil {
+			return err
+		}
+		if err := catalog.CheckBlueprintUpdate(old, bp); err != nil {
+			return err
+		}
+		if err := catalog.CheckRelationTargets(bp, c.blueprintExists(ctx, q)); err != nil {
+			return err
+		}
+		now := c.now()
+		bp.Meta = berth.Meta{CreatedAt: old.CreatedAt, CreatedBy: old.CreatedBy, UpdatedAt: berth.FormatTime(now), UpdatedBy: ch.by()}
+		if err := q.UpdateBlueprint(ctx, bp); err != nil {
+			return err
+		}
+		out = bp
+		return c.recordBlueprint(ctx, q, ch, now, berth.ActionUpdate, old, bp)
+	})
+	return out, err
+}
+
+// DeleteBlueprint deletes a blueprint that has no entities left.
+// Errors: not_found, conflict (entities remain), unprocessable (system blueprint).
+func (c *Catalog) DeleteBlueprint(ctx context.Context, ch Change, id string) error {
+	if catalog.IsSystemBlueprint(id) {
+		return berth.Invalid("system blueprints cannot be deleted", berth.FieldError{Field: "identifier", Message: id + " is built in"})
+	}
+	return c.db.Write(ctx, func(q *store.Queries) error {
+		old, err := q.Blueprint(ctx, id)
+		if err != nil {
+			return err
+		}
+		n, err := q.CountEntities(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return berth.Errorf(berth.CodeConflict,
+				"blueprint %q still has %d entities; delete them first (DELETE /v1/blueprints/%s/all-entities)", id, n, id)
+		}
+		if err := c.checkNotRelationTarget(ctx, q, id); err != nil {
+			return err
+		}
+		if err := q.DeleteBlueprint(ctx, id); err != nil {
+			return err
+		}
+		c.schemas.Delete(id)
+		return c.recordBlueprint(ctx, q, ch, c.now(), berth.ActionDelete, old, nil)
+	})
+}
+
+func (c *Catalog) checkNotRelationTarget(ctx context.Context, q *store.Queries, id string) error {
+	all, err := q.Blueprints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, bp := range all {
+		for name, rel := range bp.Relations {
+			if rel.Target == id && bp.Identifier != id {
+				return berth.Errorf(berth.CodeConflict, "blueprint %q is the target of relation %q of blueprint %q; remove the relation first", id, name, bp.Identifier)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Catalog) blueprintExists(ctx context.Context, q *store.Queries) func(string) bool {
+	return func(id string) bool {
+		_, err := q.Blueprint(ctx, id)
+		return err == nil
+	}
+}
+
+func (c *Catalog) recordBlueprint(ctx context.Context, q *store.Queries, ch Change, now time.Time, action string, before, after *berth.Blueprint) error {
+	ev := &berth.Event{
+		ID: berth.NewID("event_", 16), Action: action, ResourceType: "blueprint", Status: "SUCCESS",
+		Trigger: ch.trigger(now), LinkedRunID: ch.RunID, Depth: ch.Depth, CausedBy: ch.CausedBy,
+		Before: marshalOrNil(before), After: marshalOrNil(after),
+	}
+	if after != nil {
+		ev.Blueprint = after.Identifier
+	} else {
+		ev.Blueprint = before.Identifier
+	}
+	return q.AppendEvent(ctx, ev)
+}
+
+// entitySchema returns the compiled entity schema of bp, from the cache when
+// bp has not changed since it was compiled.
+func (c *Catalog) entitySchema(bp *berth.Blueprint) (*catalog.EntitySchema, error) {
+	if v, ok := c.schemas.Load(bp.Identifier); ok && v.(*cachedSchema).version == bp.UpdatedAt {
+		return v.(*cachedSchema).schema, nil
+	}
+	s, err := catalog.CompileEntitySchema(bp)
+	if err != nil {
+		return nil, err
+	}
+	c.schemas.Store(bp.Identifier, &cachedSchema{version: bp.UpdatedAt, schema: s})
+	return s, nil
+}
+
+
+func marshalOrNil[T any](v *T) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,376 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/catalog"
+	"github.com/berthdev/berth/store"
+)
+
+// WriteOptions are the query parameters of entity writes (spec 10.3).
+type WriteOptions struct {
+	Upsert               bool // create, or replace when the entity exists
+	Merge                bool // with Upsert: update only the fields supplied
+	ValidationOnly       bool // check everything, write nothing
+	CreateMissingRelated bool // create stub entities for missing relation targets
+}
+
+// errValidationOnly rolls back a write made only to validate it.
+var errValidationOnly = errors.New("validation only")
+
+// Entity returns one entity. Errors: not_found.
+func (c *Catalog) Entity(ctx context.Context, blueprint, id string) (*berth.Entity, error) {
+	if _, err := c.db.Read().Blueprint(ctx, blueprint); err != nil {
+		return nil, err
+	}
+	return c.db.Read().Entity(ctx, blueprint, id)
+}
+
+// Entities returns every entity of a blueprint. Errors: not_found.
+func (c *Catalog) Entities(ctx context.Context, blueprint string) ([]*berth.Entity, error) {
+	if _, err := c.db.Read().Blueprint(ctx, blueprint); err != nil {
+		return nil, err
+	}
+	return c.db.Read().Entities(ctx, blueprint)
+}
+
+// CountEntities returns how many entities a blueprint has. Errors: not_found.
+func (c *Catalog) CountEntities(ctx context.Context, blueprint string) (int, error) {
+	if _, err := c.db.Read().Blueprint(ctx, blueprint); err != nil {
+		return 0, err
+	}
+	return c.db.Read().CountEntities(ctx, blueprint)
+}
+
+// CreateEntity creates an entity from raw (POST), or with opt.Upsert replaces
+// or merges into an existing one. It reports whether the entity was created.
+// Errors: invalid_request, not_found (blueprint), conflict, unprocessable.
+func (c *Catalog) CreateEntity(ctx context.Context, ch Change, blueprint string, raw []byte, opt WriteOptions) (*berth.Entity, bool, error) {
+	var out *berth.Entity
+	var created bool
+	err := c.write(ctx, opt, func(q *store.Queries) error {
+		bp, err := q.Blueprint(ctx, blueprint)
+		if err != nil {
+			return err
+		}
+		e, err := catalog.DecodeEntity(raw, blueprint)
+		if err != nil {
+			return err
+		}
+		if e.Identifier == "" {
+			e.Identifier = berth.NewID("e_", 16)
+		}
+		old, err := existing(ctx, q, blueprint, e.Identifier)
+		if err != nil {
+			return err
+		}
+		switch {
+		case old != nil && !opt.Upsert:
+			return berth.Errorf(berth.CodeConflict, "an entity with identifier %q already exists in blueprint %q (use ?upsert=true to replace it)", e.Identifier, blueprint)
+		case old != nil && opt.Merge:
+			if e, err = mergeEntity(old, raw); err != nil {
+				return err
+			}
+		}
+		created = old == nil
+		out, err = c.put(ctx, q, ch, bp, old, e, opt)
+		return err
+	})
+	return out, created, err
+}
+
+// ReplaceEntity replaces an existing entity with raw (PUT).
+// Errors: invalid_request, not_found, unprocessable.
+func (c *Catalog) ReplaceEntity(ctx context.Context, ch Change, blueprint, id string, raw []byte, opt WriteOptions) (*berth.Entity, error) {
+	return c.updateEntity(ctx, ch, blueprint, id, opt, func(old *berth.Entity) (*berth.Entity, error) {
+		e, err := catalog.DecodeEntity(raw, blueprint)
+		if err != nil {
+			return nil, err
+		}
+		if e.Identifier == "" {
+			e.Identifier = id
+		}
+		return e, nil
+	})
+}
+
+// PatchEntity updates the fields raw supplies of an existing entity (PATCH);
+// properties and relations are merged key by key.
+// Errors: invalid_request, not_found, unprocessable.
+func (c *Catalog) PatchEntity(ctx context.Context, ch Change, blueprint, id string, raw []byte, opt WriteOptions) (*berth.Entity, error) {
+	return c.updateEntity(ctx, ch, blueprint, id, opt, func(old *berth.Entity) (*berth.Entity, error) {
+		return mergeEntity(old, raw)
+	})
+}
+
+func (c *Catalog) updateEntity(ctx context.Context, ch Change, blueprint, id string, opt WriteOptions,
+	change func(old *berth.Entity) (*berth.Entity, error)) (*berth.Entity, error) {
+	var out *berth.Entity
+	err := c.write(ctx, opt, func(q *store.Queries) error {
+		bp, err := q.Blueprint(ctx, blueprint)
+		if err != nil {
+			return err
+		}
+		old, err := q.Entity(ctx, blueprint, id)
+		if err != nil {
+			return err
+		}
+		e, err := change(old)
+		if err != nil {
+			return err
+		}
+		if e.Identifier != id {
+			return berth.Invalid("the identifier in the body must match the one in the path",
+				berth.FieldError{Field: "/identifier", Message: "must be " + id})
+		}
+		out, err = c.put(ctx, q, ch, bp, old, e, opt)
+		return err
+	})
+	return out, err
+}
+
+// write runs fn in a write transaction, rolled back when opt.ValidationOnly.
+func (c *Catalog) write(ctx context.Context, opt WriteOptions, fn func(q *store.Queries) error) error {
+	err := c.db.Write(ctx, func(q *store.Queries) error {
+		if err := fn(q); err != nil {
+			return err
+		}
+		if opt.ValidationOnly {
+			return errValidationOnly
+		}
+		return nil
+	})
+	if errors.Is(err, errValidationOnly) {
+		return nil
+	}
+	return err
+}
+
+// put validates e against its blueprint and stores it in place of old (nil
+// for a new entity), recording the change. A write that changes nothing but
+// timestamps is not made and records nothing.
+func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *berth.Blueprint, old, e *berth.Entity, opt WriteOptions) (*berth.Entity, error) {
+	e.Blueprint = bp.Identifier
+	if e.Team == nil {
+		e.Team = []string{}
+	}
+	if old == nil {
+		catalog.ApplyDefaults(bp, e)
+	}
+	schema, err := c.entitySchema(bp)
+	if err != nil {
+		return nil, err
+	}
+	if err := schema.Validate(e); err != nil {
+		return nil, err
+	}
+	if err := c.checkRelationTargets(ctx, q, ch, bp, e, opt); err != nil {
+		return nil, err
+	}
+	now := c.now()
+	if old != nil {
+		e.CreatedAt, e.CreatedBy = old.CreatedAt, old.CreatedBy
+		if berth.SameContent(old, e) {
+			return old, nil
+		}
+		e.UpdatedAt, e.UpdatedBy = berth.FormatTime(now), ch.by()
+		if err := q.UpdateEntity(ctx, e); err != nil {
+			return nil, err
+		}
+		return e, c.recordEntity(ctx, q, ch, now, berth.ActionUpdate, old, e)
+	}
+	e.CreatedAt, e.CreatedBy = berth.FormatTime(now), ch.by()
+	e.UpdatedAt, e.UpdatedBy = e.CreatedAt, e.CreatedBy
+	if err := q.InsertEntity(ctx, e); err != nil {
+		return nil, err
+	}
+	return e, c.recordEntity(ctx, q, ch, now, berth.ActionCreate, nil, e)
+}
+
+// checkRelationTargets makes sure every entity e relates to exists, creating
+// stubs for missing ones when opt.CreateMissingRelated.
+func (c *Catalog) checkRelationTargets(ctx context.Context, q *store.Queries, ch Change, bp *berth.Blueprint, e *berth.Entity, opt WriteOptions) error {
+	var fields []berth.FieldError
+	for _, t := range catalog.RelationTargets(bp, e) {
+		missing, err := q.MissingEntities(ctx, t.TargetBlueprint, []string{t.Identifier})
+		if err != nil {
+			return err
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		if !opt.CreateMissingRelated {
+			fields = append(fields, berth.FieldError{Field: "/relations/" + t.Relation,
+				Message: "entity " + quote(t.Identifier) + " of blueprint " + quote(t.TargetBlueprint) + " does not exist"})
+			continue
+		}
+		if err := c.createStub(ctx, q, ch, t.TargetBlueprint, t.Identifier); err != nil {
+			return err
+		}
+	}
+	if len(fields) > 0 {
+		return berth.Invalid("the entity relates to entities that do not exist (use ?create_missing_related_entities=true to create them)", fields...)
+	}
+	return nil
+}
+
+func (c *Catalog) createStub(ctx context.Context, q *store.Queries, ch Change, blueprint, id string) error {
+	bp, err := q.Blueprint(ctx, blueprint)
+	if err != nil {
+		return err
+	}
+	stub := &berth.Entity{Identifier: id, Blueprint: blueprint, Team: []string{}, Properties: map[string]any{}, Relations: map[string]any{}}
+	_, err = c.put(ctx, q, ch, bp, nil, stub, WriteOptions{})
+	return err
+}
+
+// DeleteEntity deletes an entity. Relations that pointed at it are cleared
+// without events (spec 2.4), or with deleteDependents the entities that
+// relate to it are deleted too. Errors: not_found.
+func (c *Catalog) DeleteEntity(ctx context.Context, ch Change, blueprint, id string, deleteDependents bool) error {
+	return c.db.Write(ctx, func(q *store.Queries) error {
+		if _, err := q.Blueprint(ctx, blueprint); err != nil {
+			return err
+		}
+		return c.deleteEntity(ctx, q, ch, blueprint, id, deleteDependents)
+	})
+}
+
+func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change, blueprint, id string, deleteDependents bool) error {
+	old, err := q.Entity(ctx, blueprint, id)
+	if err != nil {
+		return err
+	}
+	if err := q.DeleteEntity(ctx, blueprint, id); err != nil {
+		return err
+	}
+	if err := c.recordEntity(ctx, q, ch, c.now(), berth.ActionDelete, old, nil); err != nil {
+		return err
+	}
+	return c.detachReferrers(ctx, q, ch, blueprint, id, deleteDependents)
+}
+
+// DeleteAllEntities deletes every entity of a blueprint, and the blueprint
+// too when deleteBlueprint. Errors: not_found.
+func (c *Catalog) DeleteAllEntities(ctx context.Context, ch Change, blueprint string, deleteBlueprint bool) error {
+	err := c.db.Write(ctx, func(q *store.Queries) error {
+		if _, err := q.Blueprint(ctx, blueprint); err != nil {
+			return err
+		}
+		all, err := q.Entities(ctx, blueprint)
+		if err != nil {
+			return err
+		}
+		for _, e := range all {
+			err := c.deleteEntity(ctx, q, ch, blueprint, e.Identifier, false)
+			if err != nil && !berth.IsNotFound(err) { // a self-relation may have removed it already
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !deleteBlueprint {
+		return err
+	}
+	return c.DeleteBlueprint(ctx, ch, blueprint)
+}
+
+// detachReferrers clears relations that point at the deleted entity, or
+// deletes the entities holding them.
+func (c *Catalog) detachReferrers(ctx context.Context, q *store.Queries, ch Change, target, id string, deleteDependents bool) error {
+	bps, err := q.Blueprints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, bp := range bps {
+		for name, rel := range bp.Relations {
+			if rel.Target != target {
+				continue
+			}
+			if err := c.detachRelation(ctx, q, ch, bp, name, id, deleteDependents); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Catalog) detachRelation(ctx context.Context, q *store.Queries, ch Change, bp *berth.Blueprint, relation, id string, deleteDependents bool) error {
+	entities, err := q.Entities(ctx, bp.Identifier)
+	if err != nil {
+		return err
+	}
+	for _, e := range entities {
+		v, changed := withoutTarget(e.Relations[relation], id)
+		if !changed {
+			continue
+		}
+		if deleteDependents {
+			if err := c.deleteEntity(ctx, q, ch, bp.Identifier, e.Identifier, true); err != nil && !berth.IsNotFound(err) {
+				return err
+			}
+			continue
+		}
+		e.Relations[relation] = v
+		if err := q.UpdateEntity(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withoutTarget removes id from a relation value (a string or a list).
+func withoutTarget(v any, id string) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		if v == id {
+			return nil, true
+		}
+	case []any:
+		out := make([]any, 0, len(v))
+		for _, x := range v {
+			if x != id {
+				out = append(out, x)
+			}
+		}
+		return out, len(out) != len(v)
+	}
+	return v, false
+}
+
+func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, action string, before, after *berth.Entity) error {
+	e := after
+	if e == nil {
+		e = before
+	}
+	ev := &berth.Event{
+		ID: berth.NewID("event_", 16), Action: action, ResourceType: berth.ResourceEntity, Status: "SUCCESS",
+		Trigger: ch.trigger(now), Blueprint: e.Blueprint, Entity: e.Identifier,
+		LinkedRunID: ch.RunID, Depth: ch.Depth, CausedBy: ch.CausedBy,
+		Before: marshalOrNil(before), After: marshalOrNil(after),
+	}
+	return q.AppendEvent(ctx, ev)
+}
+
+func existing(ctx context.Context, q *store.Queries, blueprint, id string) (*berth.Entity, error) {
+	e, err := q.Entity(ctx, blueprint, id)
+	if berth.IsNotFound(err) {
+		return nil, nil
+	}
+	return e, err
+}
+
+// mergeEntity applies the fields present in raw to old: title, icon and
+// team replace, properties and relations merge key by key.
+func mergeEntity(old *berth.Entity, raw []byte) (*berth.Entity, error) {
+	patch, err := catalog.DecodeEntityPatch(raw, old.Blueprint)
+	if err != nil {
+		return nil, err
+	}
+	return patch.Apply(old), nil
+}
+
+func quote(s string) string { return `"` + s + `"` }

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/berthdev/berth"
+)
+
+// AppendEvent records ev in the change log and sets ev.Seq. Call it in the
+// transaction that makes the change ev describes.
+func (q *Queries) AppendEvent(ctx context.Context, ev *berth.Event) error {
+	trigger, err := json.Marshal(ev.Trigger)
+	if err != nil {
+		return err
+	}
+	err = q.queryRow(ctx, `INSERT INTO events (id, resource_type, action, status, blueprint, entity, property,
+		run_id, action_identifier, linked_run_id, origin, at, trigger_doc, before_doc, after_doc, depth, caused_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		ev.ID, ev.ResourceType, ev.Action, ev.Status, ev.Blueprint, ev.Entity, ev.Property,
+		ev.RunID, ev.ActionIdentifier, ev.LinkedRunID, ev.Trigger.Origin, ev.Trigger.At, string(trigger),
+		nullableJSON(ev.Before), nullableJSON(ev.After), ev.Depth, ev.CausedBy).Scan(&ev.Seq)
+	return wrap(err, "append event")
+}
+
+// EventFilter selects change-log records; zero fields match everything.
+// All fields are AND-ed (spec 11.9).
+type EventFilter struct {
+	ID          string
+	Blueprint   string
+	Entity      string
+	RunID       string   // the run the change was made on behalf of, or the run changed
+	Origins     []string // trigger origins
+	Resources   []string // resource types
+	Actions     []string // CREATE, UPDATE, ...
+	Status      string
+	From, To    string // timestamps in berth.TimeFormat, inclusive
+	AfterSeq    int64  // only events committed after this one
+	Limit       int    // 0 means 1000
+	OldestFirst bool   // default is newest first
+}
+
+const eventColumns = `seq, id, resource_type, action, status, blueprint, entity, property, run_id,
+	action_identifier, linked_run_id, trigger_doc, before_doc, after_doc, depth, caused_by`
+
+// Events returns the change-log records f selects, newest first unless
+// f.OldestFirst.
+func (q *Queries) Events(ctx context.Context, f EventFilter) ([]*berth.Event, error) {
+	var where []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		where = append(where, cond)
+		args = append(args, vals...)
+	}
+	if f.ID != "" {
+		add("id = ?", f.ID)
+	}
+	if f.Blueprint != "" {
+		add("blueprint = ?", f.Blueprint)
+	}
+	if f.Entity != "" {
+		add("entity = ?", f.Entity)
+	}
+	if f.RunID != "" {
+		add("(linked_run_id = ? OR run_id = ?)", f.RunID, f.RunID)
+	}
+	inList(&where, &args, "origin", f.Origins)
+	inList(&where, &args, "resource_type", f.Resources)
+	inList(&where, &args, "action", f.Actions)
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.From != "" {
+		add("at >= ?", f.From)
+	}
+	if f.To != "" {
+		add("at <= ?", f.To)
+	}
+	if f.AfterSeq > 0 {
+		add("seq > ?", f.AfterSeq)
+	}
+	query := "SELECT " + eventColumns + " FROM events"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	order := " ORDER BY seq DESC"
+	if f.OldestFirst {
+		order = " ORDER BY seq"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := q.query(ctx, query+order+fmt.Sprintf(" LIMIT %d", limit), args...)
+	if err != nil {
+		return nil, wrap(err, "events")
+	}
+	defer rows.Close()
+	var out []*berth.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEvent(s scanner) (*berth.Event, error) {
+	var ev berth.Event
+	var trigger string
+	var before, after *string
+	err := s.Scan(&ev.Seq, &ev.ID, &ev.ResourceType, &ev.Action, &ev.Status, &ev.Blueprint, &ev.Entity,
+		&ev.Property, &ev.RunID, &ev.ActionIdentifier, &ev.LinkedRunID, &trigger, &before, &after,
+		&ev.Depth, &ev.CausedBy)
+	if err != nil {
+		return nil, wrap(err, "scan event")
+	}
+	if err := json.Unmarshal([]byte(trigger), &ev.Trigger); err != nil {
+		return nil, fmt.Errorf("store: corrupt event %s: %w", ev.ID, err)
+	}
+	if before != nil {
+		ev.Before = json.RawMessage(*before)
+	}
+	if after != nil {
+		ev.After = json.RawMessage(*after)
+	}
+	return &ev, nil
+}
+
+func inList(where *[]string, args *[]any, column string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	*where = append(*where, column+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
+	for _, v := range vals {
+		*args = append(*args, v)
+	}
+}
+
+func nullableJSON(raw json.RawMessage) any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return string(raw)
+}

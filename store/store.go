@@ -1,0 +1,158 @@
+// Package store persists berth's catalog, change log, runs and jobs. One
+// implementation serves two engines through database/sql: an embedded SQLite
+// file (modernc.org/sqlite, WAL, one writer) and PostgreSQL (pgx). Queries are
+// written once with "?" placeholders and rebound for PostgreSQL; the few
+// statements that differ live in the dialect.
+//
+// Every write happens in a transaction opened by DB.Write; a change and the
+// event it causes are written in the same one.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Engines berth can store its data in.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
+// DB is an open store. It is safe for concurrent use.
+type DB struct {
+	engine string
+	write  *sql.DB // SQLite: one connection, so writers queue here, not on SQLITE_BUSY
+	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
+	d      *dialect
+}
+
+// IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the store named by dsn (a SQLite file path, or a postgres:// URL)
+// and applies pending migrations.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var db *DB
+	var err error
+	if IsPostgres(dsn) {
+		db, err = openPostgres(dsn)
+	} else {
+		db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	write, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+pragmas)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	// Make sure the file exists and WAL is on before readers open it.
+	if err := write.Ping(); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+pragmas)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect}, nil
+}
+
+func openPostgres(url string) (*DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open PostgreSQL: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{engine: EnginePostgres, write: db, read: db, d: postgresDialect}, nil
+}
+
+// Engine returns EngineSQLite or EnginePostgres.
+func (db *DB) Engine() string { return db.engine }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Read returns queries that run outside any transaction, on the read pool.
+func (db *DB) Read() *Queries { return &Queries{x: db.read, d: db.d} }
+
+// Write runs fn in a write transaction, committing when it returns nil and
+// rolling back otherwise.
+func (db *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Queries{x: tx, d: db.d}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Queries are the statements of the store, bound to a transaction (from
+// Write) or to the read pool (from Read).
+type Queries struct {
+	x querier
+	d *dialect
+}
+
+func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.x.ExecContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q *Queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.x.QueryContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q *Queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.x.QueryRowContext(ctx, q.d.rebind(query), args...)
+}
