@@ -11,14 +11,15 @@ type Code string
 
 // Error codes. Each service method documents which of these it returns.
 const (
-	CodeInvalid       Code = "invalid_request" // 400: the request cannot be parsed
-	CodeUnauthorized  Code = "unauthorized"    // 401: missing, expired or forged credentials
-	CodeForbidden     Code = "forbidden"       // 403: authenticated but not allowed
-	CodeNotFound      Code = "not_found"       // 404: the named resource does not exist
-	CodeConflict      Code = "conflict"        // 409: the identifier is taken, or the state forbids it
-	CodeTooLarge      Code = "too_large"       // 413: the request body is over the limit
-	CodeUnprocessable Code = "unprocessable"   // 422: well-formed but invalid
-	CodeInternal      Code = "internal_error"  // 500: a bug or an outage; details are logged, never shown
+	CodeInvalid          Code = "invalid_request"    // 400: the request cannot be parsed
+	CodeUnauthorized     Code = "unauthorized"       // 401: missing, expired or forged credentials
+	CodeForbidden        Code = "forbidden"          // 403: authenticated but not allowed
+	CodeNotFound         Code = "not_found"          // 404: the named resource does not exist
+	CodeMethodNotAllowed Code = "method_not_allowed" // 405: the route exists for other methods
+	CodeConflict         Code = "conflict"           // 409: the identifier is taken, or the state forbids it
+	CodeTooLarge         Code = "too_large"          // 413: the request body is over the limit
+	CodeUnprocessable    Code = "unprocessable"      // 422: well-formed but invalid
+	CodeInternal         Code = "internal_error"     // 500: a bug or an outage; details are logged, never shown
 )
 
 // Error is an error whose message is safe to show to API clients. Errors of

@@ -217,7 +217,6 @@ func (c *Catalog) entitySchema(bp *berth.Blueprint) (*catalog.EntitySchema, erro
 	return s, nil
 }
 
-
 func marshalOrNil[T any](v *T) json.RawMessage {
 	if v == nil {
 		return nil

@@ -352,7 +352,14 @@ func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change,
 		LinkedRunID: ch.RunID, Depth: ch.Depth, CausedBy: ch.CausedBy,
 		Before: marshalOrNil(before), After: marshalOrNil(after),
 	}
-	return q.AppendEvent(ctx, ev)
+	if err := record(ctx, q, ev); err != nil {
+		return err
+	}
+	bp, err := q.Blueprint(ctx, e.Blueprint)
+	if err != nil {
+		return err
+	}
+	return armTimers(ctx, q, bp, before, after)
 }
 
 func existing(ctx context.Context, q *store.Queries, blueprint, id string) (*berth.Entity, error) {

@@ -36,9 +36,17 @@ func (c *Catalog) Search(ctx context.Context, blueprint string, rawQuery []byte)
 	if err != nil {
 		return nil, err
 	}
+	bps, err := r.Blueprints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*berth.Blueprint, len(bps))
+	for _, bp := range bps {
+		byID[bp.Identifier] = bp
+	}
 	now := c.now()
 	for _, e := range all {
-		if query.Match(e, now) {
+		if query.Match(e, byID[e.Blueprint], now) {
 			res.Entities = append(res.Entities, e)
 		}
 	}

@@ -32,6 +32,9 @@ type DB struct {
 	write  *sql.DB // SQLite: one connection, so writers queue here, not on SQLITE_BUSY
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
 	d      *dialect
+	jobs   *signal // broadcast when jobs are added or released
+	stop   context.CancelFunc
+	dsn    string
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -55,6 +58,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	listenCtx, stop := context.WithCancel(context.Background())
+	db.stop = stop
+	if db.engine == EnginePostgres {
+		go db.listen(listenCtx)
 	}
 	return db, nil
 }
@@ -82,7 +90,7 @@ func openSQLite(path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect}, nil
+	return &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, jobs: newSignal(), dsn: path}, nil
 }
 
 func openPostgres(url string) (*DB, error) {
@@ -93,7 +101,7 @@ func openPostgres(url string) (*DB, error) {
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{engine: EnginePostgres, write: db, read: db, d: postgresDialect}, nil
+	return &DB{engine: EnginePostgres, write: db, read: db, d: postgresDialect, jobs: newSignal(), dsn: url}, nil
 }
 
 // Engine returns EngineSQLite or EnginePostgres.
@@ -104,6 +112,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.stop != nil {
+		db.stop()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -112,7 +123,7 @@ func (db *DB) Close() error {
 }
 
 // Read returns queries that run outside any transaction, on the read pool.
-func (db *DB) Read() *Queries { return &Queries{x: db.read, d: db.d} }
+func (db *DB) Read() *Queries { return &Queries{x: db.read, d: db.d, wake: db.jobs.broadcast} }
 
 // Write runs fn in a write transaction, committing when it returns nil and
 // rolling back otherwise.
@@ -121,12 +132,16 @@ func (db *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Queries{x: tx, d: db.d}); err != nil {
+	q := &Queries{x: tx, d: db.d, wake: db.jobs.broadcast}
+	if err := fn(q); err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if q.woken {
+		q.wake()
 	}
 	return nil
 }
@@ -141,9 +156,14 @@ type querier interface {
 // Queries are the statements of the store, bound to a transaction (from
 // Write) or to the read pool (from Read).
 type Queries struct {
-	x querier
-	d *dialect
+	x     querier
+	d     *dialect
+	wake  func() // wakes this instance's job workers
+	woken bool   // wake once the transaction commits (never on rollback)
 }
+
+// wakeAfterCommit wakes job workers once the transaction commits.
+func (q *Queries) wakeAfterCommit() { q.woken = true }
 
 func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return q.x.ExecContext(ctx, q.d.rebind(query), args...)

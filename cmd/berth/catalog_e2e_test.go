@@ -72,10 +72,10 @@ func TestProtectedRoutesNeedToken(t *testing.T) {
 	}
 }
 
-func TestExpiredTokenIsRefused(t *testing.T) {
+func TestForeignTokenIsRefused(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	// A token signed by another deployment (another key) is refused as well.
+	// A token signed by another deployment (another key) is refused.
 	other := startServer(t)
 	s.send("GET", "/v1/blueprints", nil, map[string]string{"Authorization": "Bearer " + other.accessToken()}).wantError(t, 401, "")
 }

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Job is a unit of durable work: match an event, deliver a run, fire a timer.
+type Job struct {
+	ID          int64
+	Kind        string
+	Ref         string // what the job is about: an event id, a run id, ...
+	OrderingKey string // jobs with the same key run one at a time, in id order
+	Payload     string
+	Attempts    int // claims so far, this one included
+}
+
+// ErrLeaseLost means a job's lease expired and another worker may have
+// claimed it; the work done under the lost lease must be rolled back.
+var ErrLeaseLost = errors.New("store: job lease lost")
+
+// EnqueueJob adds a job that becomes due at runAt. Workers waiting for work
+// are woken when the transaction commits.
+func (q *Queries) EnqueueJob(ctx context.Context, j Job, runAt time.Time) error {
+	_, err := q.exec(ctx, "INSERT INTO jobs (kind, ref, ordering_key, payload, run_at) VALUES (?, ?, ?, ?, ?)",
+		j.Kind, j.Ref, j.OrderingKey, j.Payload, runAt.UnixMilli())
+	if err != nil {
+		return wrap(err, "enqueue job")
+	}
+	if q.d.notifyJobs != "" {
+		if _, err := q.exec(ctx, q.d.notifyJobs); err != nil {
+			return wrap(err, "notify job")
+		}
+	}
+	q.wakeAfterCommit()
+	return nil
+}
+
+// DeleteJobs removes the unclaimed jobs of a kind about ref (a disarmed
+// timer, for instance) and returns how many there were.
+func (q *Queries) DeleteJobs(ctx context.Context, kind, ref string) (int64, error) {
+	res, err := q.exec(ctx, "DELETE FROM jobs WHERE kind = ? AND ref = ? AND locked_by = ''", kind, ref)
+	if err != nil {
+		return 0, wrap(err, "delete jobs")
+	}
+	return res.RowsAffected()
+}
+
+// ClaimJobs leases up to limit due jobs of the given kinds to worker. A job
+// is due when its run_at has passed, it holds no live lease, and no earlier
+// job shares its ordering key.
+func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, limit int, lease time.Duration) ([]Job, error) {
+	now := time.Now()
+	args := []any{worker, now.Add(lease).UnixMilli()}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	args = append(args, now.UnixMilli(), now.UnixMilli(), limit)
+	query := `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT j.id FROM jobs j
+			WHERE j.kind IN (` + placeholders(len(kinds)) + `) AND j.run_at <= ? AND j.locked_until < ?
+			AND (j.ordering_key = '' OR NOT EXISTS (
+				SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.id < j.id))
+			ORDER BY j.id LIMIT ?` + db.d.skipLocked + `)
+		RETURNING id, kind, ref, ordering_key, payload, attempts`
+	var jobs []Job
+	err := db.Write(ctx, func(q *Queries) error {
+		rows, err := q.query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var j Job
+			if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, &j.OrderingKey, &j.Payload, &j.Attempts); err != nil {
+				return err
+			}
+			jobs = append(jobs, j)
+		}
+		return rows.Err()
+	})
+	// RETURNING has no order on PostgreSQL; callers start jobs in id order.
+	slices.SortFunc(jobs, func(a, b Job) int { return cmp.Compare(a.ID, b.ID) })
+	return jobs, wrap(err, "claim jobs")
+}
+
+// CompleteJob removes a finished job. Call it in the transaction that
+// records the job's effects: ErrLeaseLost then rolls them back.
+func (q *Queries) CompleteJob(ctx context.Context, id int64, worker string) error {
+	res, err := q.exec(ctx, "DELETE FROM jobs WHERE id = ? AND locked_by = ?", id, worker)
+	return leaseHeld(res, err)
+}
+
+// RetryJob releases a job to run again at runAt, noting why it failed.
+func (q *Queries) RetryJob(ctx context.Context, id int64, worker string, runAt time.Time, reason string) error {
+	res, err := q.exec(ctx, "UPDATE jobs SET run_at = ?, locked_by = '', locked_until = 0, last_error = ? WHERE id = ? AND locked_by = ?",
+		runAt.UnixMilli(), reason, id, worker)
+	if err == nil {
+		q.wakeAfterCommit()
+	}
+	return leaseHeld(res, err)
+}
+
+// ExtendLease pushes a claimed job's lease to now+lease.
+func (db *DB) ExtendLease(ctx context.Context, id int64, worker string, lease time.Duration) error {
+	return db.Write(ctx, func(q *Queries) error {
+		res, err := q.exec(ctx, "UPDATE jobs SET locked_until = ? WHERE id = ? AND locked_by = ?",
+			time.Now().Add(lease).UnixMilli(), id, worker)
+		return leaseHeld(res, err)
+	})
+}
+
+// NextJobAt returns when the earliest job of the given kinds becomes due
+// (a run_at in the future, or an expiring lease), and whether there is one.
+func (db *DB) NextJobAt(ctx context.Context, kinds []string) (time.Time, bool, error) {
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	var next sql.NullInt64
+	err := db.Read().queryRow(ctx, `SELECT MIN(CASE WHEN locked_until > run_at THEN locked_until ELSE run_at END)
+		FROM jobs WHERE kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, wrap(err, "next job")
+	}
+	return time.UnixMilli(next.Int64), true, nil
+}
+
+// CountJobs returns how many jobs of a kind exist (the queue depth).
+func (q *Queries) CountJobs(ctx context.Context, kind string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, "SELECT count(*) FROM jobs WHERE kind = ?", kind).Scan(&n)
+	return n, wrap(err, "count jobs")
+}
+
+// JobsChanged returns a channel closed the next time jobs are added or
+// released. Take it before looking for work, so that none is missed.
+func (db *DB) JobsChanged() <-chan struct{} { return db.jobs.wait() }
+
+func leaseHeld(res sql.Result, err error) error {
+	if err != nil {
+		return wrap(err, "job")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// signal wakes every goroutine waiting on it at once.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newSignal() *signal { return &signal{ch: make(chan struct{})} }
+
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+func (s *signal) broadcast() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.ch)
+	s.ch = make(chan struct{})
+}
