@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,6 +15,8 @@ import (
 type Server struct {
 	OrgID   string
 	Catalog *service.Catalog
+	Actions *service.Actions
+	Runs    *service.Runs
 	Issuer  *auth.Issuer
 	// Ready reports whether the store answers, for /healthz.
 	Ready func(r *http.Request) error
@@ -55,6 +58,16 @@ func (s *Server) routes() {
 
 	s.private("GET /v1/audit-log", s.auditLog)
 
+	s.private("GET /v1/actions", s.listActions)
+	s.private("POST /v1/actions", s.createAction)
+	s.private("GET /v1/actions/{action}", s.getAction)
+	s.private("PUT /v1/actions/{action}", s.replaceAction)
+	s.private("DELETE /v1/actions/{action}", s.deleteAction)
+
+	s.private("GET /v1/actions/runs", s.listRuns)
+	s.private("GET /v1/actions/runs/{run}", s.getRun)
+	s.private("GET /v1/actions/runs/{run}/logs", s.getRunLogs)
+
 	s.mux.Handle("/", s.handle(s.notFound))
 }
 
@@ -76,7 +89,12 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		return h(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		ch, err := s.resolveChange(r, p)
+		if err != nil {
+			return err
+		}
+		ctx := context.WithValue(auth.WithPrincipal(r.Context(), p), changeKey{}, ch)
+		return h(w, r.WithContext(ctx))
 	}
 }
 
@@ -139,13 +157,33 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// change describes a write made by the request's principal.
+type changeKey struct{}
+
+// change describes a write made by the request's principal (see
+// resolveChange, which the authentication middleware ran).
 func (s *Server) change(r *http.Request) service.Change {
-	p := auth.FromContext(r.Context())
-	ch := service.Change{Actor: berth.Actor{OrgID: s.OrgID}, Origin: berth.OriginAPI, RunID: r.URL.Query().Get("run_id")}
-	if p != nil {
-		ch.Actor.UserID = p.UserID
-		ch.Actor.User = p.User
-	}
+	ch, _ := r.Context().Value(changeKey{}).(service.Change)
 	return ch
+}
+
+// resolveChange works out who a write is by. A write made on behalf of a run
+// (?run_id= on anything but a GET, where it is a filter) is linked to it and
+// inherits its automation provenance, so chains through the API are bounded
+// too (spec 7.8). Errors: not_found (run), unprocessable (run finished).
+func (s *Server) resolveChange(r *http.Request, p *auth.Principal) (service.Change, error) {
+	ch := service.Change{Actor: berth.Actor{OrgID: s.OrgID, UserID: p.UserID, User: p.User}, Origin: berth.OriginAPI}
+	runID := r.URL.Query().Get("run_id")
+	if runID == "" || r.Method == http.MethodGet {
+		return ch, nil
+	}
+	run, err := s.Runs.Run(r.Context(), runID)
+	if err != nil {
+		return ch, err
+	}
+	if run.Status != berth.RunInProgress {
+		return ch, berth.Invalid("changes can only be tied to a run in progress",
+			berth.FieldError{Field: "run_id", Message: "run " + runID + " is " + run.Status})
+	}
+	ch.RunID, ch.Depth, ch.CausedBy = runID, run.Depth, run.Automation
+	return ch, nil
 }

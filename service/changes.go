@@ -88,3 +88,9 @@ func armTimers(ctx context.Context, q *store.Queries, bp *berth.Blueprint, befor
 	}
 	return nil
 }
+
+// RecordEvent records an event the engine makes (a timer expiry) in the
+// caller's transaction, with the job that matches it.
+func RecordEvent(ctx context.Context, q *store.Queries, ev *berth.Event) error {
+	return record(ctx, q, ev)
+}

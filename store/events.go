@@ -149,3 +149,12 @@ func nullableJSON(raw json.RawMessage) any {
 	}
 	return string(raw)
 }
+
+// Event returns one change-log record by id. Errors: not_found.
+func (q *Queries) Event(ctx context.Context, id string) (*berth.Event, error) {
+	ev, err := scanEvent(q.queryRow(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ?", id))
+	if err != nil && strings.Contains(err.Error(), "no rows") {
+		return nil, berth.Errorf(berth.CodeNotFound, "event %q was not found", id)
+	}
+	return ev, err
+}

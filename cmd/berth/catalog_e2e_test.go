@@ -314,13 +314,17 @@ func TestSearch(t *testing.T) {
 
 func TestAuditLog(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	s := startServer(t, "BERTH_ALLOW_PRIVATE_TARGETS", "true")
 	s.do("POST", "/v1/blueprints", domainBlueprint).want(t, 201)
+	rc := newReceiver(t)
+	s.do("POST", "/v1/actions", automation("audit", "ENTITY_CREATED", map[string]any{"blueprintIdentifier": "domain"}, rc.URL)).want(t, 201)
 	s.do("POST", "/v1/blueprints/domain/entities", map[string]any{"identifier": "d1", "title": "One"}).want(t, 201)
 	s.do("PATCH", "/v1/blueprints/domain/entities/d1", map[string]any{"title": "Uno"}).want(t, 200)
 	// A write that changes nothing records nothing.
 	s.do("PATCH", "/v1/blueprints/domain/entities/d1", map[string]any{"title": "Uno"}).want(t, 200)
-	s.do("DELETE", "/v1/blueprints/domain/entities/d1?run_id=r_linked", nil).want(t, 200)
+	runID := get(rc.waitFor(t, 1)[0].JSON, "run.id").(string)
+	s.do("DELETE", "/v1/blueprints/domain/entities/d1?run_id=r_unknown", nil).wantError(t, 404, "")
+	s.do("DELETE", "/v1/blueprints/domain/entities/d1?run_id="+runID, nil).want(t, 200)
 
 	r := s.do("GET", "/v1/audit-log?entity=d1&resources=entity", nil).want(t, 200)
 	audits := r.Body["audits"].([]any)
@@ -332,11 +336,11 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("order/actions: %s", r.Raw)
 	}
 	if get(upd, "diff.before.title") != "One" || get(upd, "diff.after.title") != "Uno" || get(cre, "diff.before") != nil ||
-		get(del, "diff.after") != nil || get(del, "context.runId") != "r_linked" || get(upd, "trigger.origin") != "API" ||
+		get(del, "diff.after") != nil || get(del, "context.runId") != runID || get(upd, "trigger.origin") != "API" ||
 		get(upd, "trigger.by.orgId") != "org_test" || get(upd, "context.blueprint") != "domain" {
 		t.Fatalf("record shape: %s", r.Raw)
 	}
-	linked := s.do("GET", "/v1/audit-log?run_id=r_linked&resources=entity", nil).want(t, 200)
+	linked := s.do("GET", "/v1/audit-log?run_id="+runID+"&resources=entity", nil).want(t, 200)
 	if len(linked.Body["audits"].([]any)) != 1 {
 		t.Fatalf("run_id filter: %s", linked.Raw)
 	}

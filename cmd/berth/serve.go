@@ -9,10 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/berthdev/berth/api"
 	"github.com/berthdev/berth/auth"
+	"github.com/berthdev/berth/delivery"
+	"github.com/berthdev/berth/delivery/webhook"
+	"github.com/berthdev/berth/engine"
+	"github.com/berthdev/berth/netguard"
 	"github.com/berthdev/berth/service"
 	"github.com/berthdev/berth/store"
 )
@@ -29,6 +34,12 @@ type serveConfig struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish after SIGTERM.
 	ShutdownTimeout time.Duration
+	// AllowPrivateTargets lets webhooks reach loopback and private
+	// addresses (BERTH_ALLOW_PRIVATE_TARGETS); refused by default.
+	AllowPrivateTargets bool
+	// Engine tunes automations and deliveries: BERTH_MAX_CHAIN_DEPTH,
+	// BERTH_TEMPLATE_STRICT, BERTH_DELIVERY_ATTEMPTS, BERTH_DELIVERY_MAX_BACKOFF.
+	Engine engine.Config
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -40,6 +51,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.LogLevel, "log-level", orDefault(getenv("BERTH_LOG_LEVEL"), "info"), "debug, info, warn or error (BERTH_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, exitCode(2)
+	}
+	if err := parseEnv(cfg, getenv); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
@@ -60,6 +74,58 @@ func (c *serveConfig) validate() error {
 		return fmt.Errorf("--log-level / BERTH_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
 	}
 	return nil
+}
+
+// parseEnv reads the settings that only have environment variables.
+func parseEnv(cfg *serveConfig, getenv func(string) string) error {
+	var err error
+	if cfg.AllowPrivateTargets, err = envBool(getenv, "BERTH_ALLOW_PRIVATE_TARGETS"); err != nil {
+		return err
+	}
+	if cfg.Engine.StrictTemplates, err = envBool(getenv, "BERTH_TEMPLATE_STRICT"); err != nil {
+		return err
+	}
+	if cfg.Engine.MaxDepth, err = envInt(getenv, "BERTH_MAX_CHAIN_DEPTH"); err != nil {
+		return err
+	}
+	cfg.Engine.Policy = delivery.DefaultPolicy
+	if n, err := envInt(getenv, "BERTH_DELIVERY_ATTEMPTS"); err != nil {
+		return err
+	} else if n > 0 {
+		cfg.Engine.Policy.Attempts = n
+	}
+	if v := getenv("BERTH_DELIVERY_MAX_BACKOFF"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("BERTH_DELIVERY_MAX_BACKOFF %q: want a duration such as 10m", v)
+		}
+		cfg.Engine.Policy.Max = d
+	}
+	return nil
+}
+
+func envBool(getenv func(string) string, name string) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s %q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+func envInt(getenv func(string) string, name string) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s %q: want a whole number", name, v)
+	}
+	return n, nil
 }
 
 func orDefault(v, def string) string {
@@ -97,9 +163,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := catalog.EnsureSystemBlueprints(ctx); err != nil {
 		return err
 	}
+	guard := netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
+	webhooks := webhook.New(netguard.NewClient(guard, 0, 0))
+	backends := delivery.Registry{"WEBHOOK": webhooks, "SLACK": webhooks, "JENKINS": webhooks}
+	eng := engine.New(db, org, backends, cfg.Engine, log)
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineDone := make(chan struct{})
+	go func() { eng.Run(engineCtx); close(engineDone) }()
+	defer func() { stopEngine(); <-engineDone }()
+
 	srv := api.NewServer(api.Server{
 		OrgID:   org.ID,
 		Catalog: catalog,
+		Actions: service.NewActions(db),
+		Runs:    service.NewRuns(db),
 		Issuer:  auth.NewIssuer(org.ID, org.ClientID, org.ClientSecret, org.TokenKey, nil),
 		Ready:   func(r *http.Request) error { return db.Ping(r.Context()) },
 	}, log)

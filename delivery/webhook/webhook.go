@@ -1,0 +1,206 @@
+// Package webhook delivers WEBHOOK invocations (spec 6.1) over HTTP: the
+// rendered url, method, headers and body, signed with Port's v1 scheme and
+// Standard Webhooks (spec 8), through a client that refuses private and
+// metadata addresses unless allowed (package netguard).
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/delivery"
+	"github.com/berthdev/berth/netguard"
+	"github.com/berthdev/berth/signing"
+)
+
+// maxResponse bounds how much of a response body is read.
+const maxResponse = 1 << 20
+
+// Backend delivers WEBHOOK (and its SLACK and JENKINS aliases) invocations.
+type Backend struct {
+	Client *http.Client
+	Now    func() time.Time // default time.Now
+}
+
+var _ delivery.Backend = (*Backend)(nil)
+
+// New returns a Backend sending through client (see netguard.NewClient).
+func New(client *http.Client) *Backend { return &Backend{Client: client, Now: time.Now} }
+
+// invocation is the rendered WEBHOOK invocation method.
+type invocation struct {
+	URL          string          `json:"url"`
+	Method       string          `json:"method"`
+	Headers      map[string]any  `json:"headers"`
+	Body         json.RawMessage `json:"body"`
+	Synchronized flexBool        `json:"synchronized"`
+	Agent        flexBool        `json:"agent"`
+}
+
+// flexBool is a field the schema types as boolean or string (templated).
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(raw []byte) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case bool:
+		*b = flexBool(v)
+	case string:
+		*b = flexBool(strings.EqualFold(strings.TrimSpace(v), "true"))
+	}
+	return nil
+}
+
+// Deliver sends one request and classifies the answer: 2xx is delivered
+// (and finishes a synchronized run with SUCCESS); network errors, 408, 429
+// and 5xx are retried on asynchronous runs; anything else is permanent.
+func (b *Backend) Deliver(ctx context.Context, req delivery.Request) delivery.Result {
+	var inv invocation
+	if err := json.Unmarshal(req.Payload, &inv); err != nil {
+		return delivery.Result{Outcome: delivery.Failed, Error: "the rendered invocation is not a WEBHOOK invocation: " + err.Error()}
+	}
+	if inv.Agent {
+		return delivery.Result{Outcome: delivery.Failed, Target: inv.URL,
+			Error: "agent: true hands runs to Port's execution agent over Kafka, which this berth is not configured for (set BERTH_KAFKA_BROKERS)"}
+	}
+	httpReq, err := b.request(ctx, req, &inv)
+	if err != nil {
+		return delivery.Result{Outcome: delivery.Failed, Target: inv.URL, Error: err.Error()}
+	}
+	resp, err := b.Client.Do(httpReq)
+	if err != nil {
+		return b.networkFailure(inv, err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	return classify(inv, resp, answer)
+}
+
+func (b *Backend) request(ctx context.Context, req delivery.Request, inv *invocation) (*http.Request, error) {
+	if inv.URL == "" {
+		return nil, errors.New("the rendered url is empty")
+	}
+	method := strings.ToUpper(strings.TrimSpace(inv.Method))
+	if method == "" {
+		method = http.MethodPost
+	}
+	body := []byte(nil)
+	if len(inv.Body) > 0 && string(inv.Body) != "null" {
+		body = inv.Body // exactly the rendered bytes: what the signature covers
+	}
+	r, err := http.NewRequestWithContext(ctx, method, inv.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("the rendered url %q is not a valid request target: %w", inv.URL, err)
+	}
+	if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
+		return nil, fmt.Errorf("the rendered url %q is not http or https", inv.URL)
+	}
+	for k, v := range inv.Headers {
+		s, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			s = string(b)
+		}
+		r.Header.Set(k, s)
+	}
+	if body != nil && r.Header.Get("Content-Type") == "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range signing.Headers(req.ClientSecret, req.Run.ID, b.now(), body) {
+		r.Header[k] = v
+	}
+	r.Header.Set("User-Agent", "berth-webhook/1")
+	return r, nil
+}
+
+func (b *Backend) now() time.Time {
+	if b.Now == nil {
+		return time.Now()
+	}
+	return b.Now()
+}
+
+func (b *Backend) networkFailure(inv invocation, err error) delivery.Result {
+	res := delivery.Result{Target: inv.URL, Error: err.Error()}
+	var blocked *netguard.BlockedError
+	switch {
+	case errors.As(err, &blocked):
+		res.Outcome, res.Error = delivery.Failed, blocked.Error()
+		res.Logs = []string{"webhook not sent: " + blocked.Error()}
+	case errors.Is(err, netguard.ErrTooManyRedirects):
+		res.Outcome = delivery.Failed
+	case bool(inv.Synchronized):
+		res.Outcome = delivery.Failed
+	default:
+		res.Outcome = delivery.Retry
+	}
+	return res
+}
+
+func classify(inv invocation, resp *http.Response, answer []byte) delivery.Result {
+	res := delivery.Result{Target: inv.URL, StatusCode: resp.StatusCode, Response: string(answer)}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if inv.Synchronized {
+		// The run ends with the answer, whatever it is (spec 6.1).
+		res.Outcome = delivery.Delivered
+		status := berth.RunSuccess
+		if !ok {
+			status = berth.RunFailure
+		}
+		res.Finish = &delivery.Finish{Status: status, Response: responseValue(answer)}
+		if !ok {
+			res.Finish.Summary = "Failed to invoke the webhook with status code: " + strconv.Itoa(resp.StatusCode)
+		}
+		return res
+	}
+	switch {
+	case ok:
+		res.Outcome = delivery.Delivered
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		res.Outcome = delivery.Retry
+		res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
+	default:
+		res.Outcome = delivery.Failed
+		res.Error = "Failed to invoke the webhook with status code: " + strconv.Itoa(resp.StatusCode)
+	}
+	return res
+}
+
+// responseValue is the body as stored on a synchronized run: parsed JSON
+// when it is JSON, else the text.
+func responseValue(answer []byte) json.RawMessage {
+	if len(bytes.TrimSpace(answer)) == 0 {
+		return json.RawMessage("null")
+	}
+	if json.Valid(answer) {
+		return json.RawMessage(bytes.TrimSpace(answer))
+	}
+	s, _ := json.Marshal(string(answer))
+	return s
+}
+
+// retryAfter parses a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}

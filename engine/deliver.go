@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/delivery"
+	"github.com/berthdev/berth/service"
+	"github.com/berthdev/berth/store"
+)
+
+// maxExcerpt bounds the response text kept on an attempt record.
+const maxExcerpt = 1024
+
+// deliver handles one delivery job: it hands the run's invocation to its
+// backend and records the attempt and its consequence (done, retry later,
+// run finished) together with the job's completion or release.
+func (e *Engine) deliver(ctx context.Context, j store.Job) error {
+	run, err := e.db.Read().Run(ctx, j.Ref)
+	if berth.IsNotFound(err) {
+		return e.complete(ctx, j)
+	}
+	if err != nil {
+		return err
+	}
+	if run.Status != berth.RunInProgress {
+		// Finished (or withdrawn) before it was delivered: nothing to send.
+		return e.complete(ctx, j)
+	}
+	typ := invocationType(run.Payload)
+	backend, ok := e.backends[typ]
+	start := time.Now()
+	var res delivery.Result
+	if ok {
+		res = backend.Deliver(ctx, delivery.Request{Run: run, Payload: run.Payload, Attempt: j.Attempts,
+			OrgID: e.org.ID, ClientSecret: []byte(e.org.ClientSecret)})
+	} else {
+		res = delivery.Result{Outcome: delivery.Failed, Target: typ, Error: fmt.Sprintf("no backend delivers invocation type %q", typ)}
+	}
+	attempt := &berth.Attempt{At: berth.FormatTime(start), DurationMS: time.Since(start).Milliseconds(), Target: res.Target,
+		StatusCode: res.StatusCode, Error: res.Error, Response: excerpt(res.Response), Outcome: res.Outcome.String()}
+	return e.db.Write(ctx, func(q *store.Queries) error {
+		return e.recordAttempt(ctx, q, j, run.ID, attempt, res)
+	})
+}
+
+func (e *Engine) recordAttempt(ctx context.Context, q *store.Queries, j store.Job, runID string, a *berth.Attempt, res delivery.Result) error {
+	run, err := q.Run(ctx, runID) // re-read: the backend may have reported meanwhile
+	if err != nil {
+		return err
+	}
+	if err := q.AppendAttempt(ctx, runID, a); err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, l := range res.Logs {
+		if err := service.AddRunLog(ctx, q, runID, "berth", l, now); err != nil {
+			return err
+		}
+	}
+	switch res.Outcome {
+	case delivery.Retry:
+		delay, more := e.cfg.Policy.Delay(j.Attempts, res.RetryAfter, nil)
+		if more {
+			msg := fmt.Sprintf("delivery attempt %d failed (%s); retrying in %s", j.Attempts, describe(res), delay.Round(time.Millisecond))
+			if err := service.AddRunLog(ctx, q, runID, "berth", msg, now); err != nil {
+				return err
+			}
+			return q.RetryJob(ctx, j.ID, e.worker, now.Add(delay), describe(res))
+		}
+		res.Finish = &delivery.Finish{Status: berth.RunFailure,
+			Summary: fmt.Sprintf("Delivery failed after %d attempts: %s", j.Attempts, describe(res))}
+	case delivery.Failed:
+		if res.Finish == nil {
+			res.Finish = &delivery.Finish{Status: berth.RunFailure, Summary: "Delivery failed: " + describe(res)}
+		}
+	}
+	if res.Finish != nil && !berth.IsTerminal(run.Status) {
+		if err := e.finishRun(ctx, q, run, res.Finish, now); err != nil {
+			return err
+		}
+	}
+	return q.CompleteJob(ctx, j.ID, e.worker)
+}
+
+// finishRun moves a run to its end state and records the change.
+func (e *Engine) finishRun(ctx context.Context, q *store.Queries, run *berth.Run, f *delivery.Finish, now time.Time) error {
+	before := service.CloneRun(run)
+	at := berth.FormatTime(now)
+	run.Status, run.UpdatedAt, run.UpdatedBy, run.EndedAt = f.Status, at, "berth", &at
+	if f.Summary != "" {
+		run.Summary = &f.Summary
+	}
+	if f.Response != nil {
+		run.Response = f.Response
+	}
+	if len(f.Link) > 0 {
+		run.Link = f.Link
+	}
+	if err := q.UpdateRun(ctx, run); err != nil {
+		return err
+	}
+	trigger := berth.Trigger{By: berth.Actor{OrgID: e.org.ID, ByPort: true}, Origin: run.Source, At: at}
+	return service.RecordRunChange(ctx, q, trigger, before, run)
+}
+
+func (e *Engine) complete(ctx context.Context, j store.Job) error {
+	return e.db.Write(ctx, func(q *store.Queries) error { return q.CompleteJob(ctx, j.ID, e.worker) })
+}
+
+func describe(res delivery.Result) string {
+	switch {
+	case res.Error != "":
+		return res.Error
+	case res.StatusCode != 0:
+		return fmt.Sprintf("status code %d", res.StatusCode)
+	}
+	return "no answer"
+}
+
+func invocationType(payload json.RawMessage) string {
+	var head struct {
+		Type string `json:"type"`
+	}
+	json.Unmarshal(payload, &head)
+	return head.Type
+}
+
+func excerpt(s string) string {
+	if len(s) <= maxExcerpt {
+		return s
+	}
+	return s[:maxExcerpt] + "…"
+}

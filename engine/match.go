@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/action"
+	"github.com/berthdev/berth/automation"
+	"github.com/berthdev/berth/jqtemplate"
+	"github.com/berthdev/berth/service"
+	"github.com/berthdev/berth/store"
+)
+
+// newRun is a run an event creates, prepared outside the transaction.
+type newRun struct {
+	run         *berth.Run
+	triggerData json.RawMessage
+	logs        []string
+	deliverKey  string // ordering key of its delivery job
+}
+
+// match handles one match job: it finds the automations the event fires,
+// prepares their runs, and commits the runs, their events and their
+// delivery jobs together with the job's completion.
+func (e *Engine) match(ctx context.Context, j store.Job) error {
+	ev, err := e.db.Read().Event(ctx, j.Ref)
+	if err != nil {
+		return err
+	}
+	runs, err := e.runsFor(ctx, ev)
+	if err != nil {
+		return err
+	}
+	return e.db.Write(ctx, func(q *store.Queries) error {
+		for _, nr := range runs {
+			if err := e.createRun(ctx, q, ev, nr); err != nil {
+				return err
+			}
+		}
+		return q.CompleteJob(ctx, j.ID, e.worker)
+	})
+}
+
+// runsFor evaluates the candidate automations of ev and prepares a run for
+// each that fires. The event is decoded once and shared by all of them.
+func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*newRun, error) {
+	set, err := e.actions.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	candidates := set.index.Candidates(ev)
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	var runAction *berth.Action
+	if a, ok := set.byID[ev.ActionIdentifier]; ok && ev.ResourceType == berth.ResourceRun {
+		runAction = a.Action
+	}
+	eventObject, err := automation.EventObject(ev, runAction)
+	if err != nil {
+		return nil, err
+	}
+	eventData, err := jqtemplate.ParseData(eventObject)
+	if err != nil {
+		return nil, err
+	}
+	var runs []*newRun
+	for _, a := range candidates {
+		if !e.fires(ctx, ev, a, eventData) {
+			continue
+		}
+		nr, err := e.prepareRun(ctx, ev, eventObject, a)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, nr)
+	}
+	return runs, nil
+}
+
+// fires decides whether automation a fires for ev: not on its own runs'
+// changes, not past the chain depth limit, and only when its condition holds.
+func (e *Engine) fires(ctx context.Context, ev *berth.Event, a *action.Compiled, eventData *jqtemplate.Data) bool {
+	if ev.CausedBy == a.Identifier {
+		e.log.Debug("automation not fired: the event was caused by its own run", "automation", a.Identifier, "event", ev.ID)
+		return false
+	}
+	if ev.Depth >= e.cfg.MaxDepth {
+		e.log.Warn("automation not fired: chain depth limit reached", "automation", a.Identifier, "event", ev.ID,
+			"depth", ev.Depth, "limit", e.cfg.MaxDepth)
+		return false
+	}
+	if a.Condition == nil {
+		return true
+	}
+	ok, reason := a.Condition.Evaluate(ctx, eventData)
+	if !ok {
+		e.log.Debug("automation not fired: condition not met", "automation", a.Identifier, "event", ev.ID, "reason", reason)
+	}
+	return ok
+}
+
+// prepareRun renders a's invocation for ev into a new run.
+func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject json.RawMessage, a *action.Compiled) (*newRun, error) {
+	now := time.Now()
+	at := berth.FormatTime(now)
+	id := berth.NewID("r_", 16)
+	td, err := automation.TriggerData(ev, eventObject, a.Identifier, id, at)
+	if err != nil {
+		return nil, err
+	}
+	run := &berth.Run{
+		ID: id, Status: berth.RunInProgress, Action: berth.Ref{Identifier: a.Identifier, Title: title(a.Action)},
+		Properties: map[string]any{}, RawProperties: map[string]any{}, Source: berth.OriginAutomation,
+		RequiredApproval: json.RawMessage("false"), Link: []string{}, Response: json.RawMessage("null"),
+		CreatedAt: at, CreatedBy: actorID(ev.Trigger.By), UpdatedAt: at, UpdatedBy: actorID(ev.Trigger.By),
+		Depth: ev.Depth + 1, Automation: a.Identifier, IdempotencyKey: ev.ID + "/" + a.Identifier,
+	}
+	nr := &newRun{run: run, triggerData: td, deliverKey: "deliver/" + a.Identifier + "/" + subject(ev)}
+	if ev.ResourceType == berth.ResourceEntity {
+		run.Blueprint = &berth.Ref{Identifier: ev.Blueprint}
+		run.Entity = &berth.Ref{Identifier: ev.Entity}
+	}
+	e.render(ctx, a, td, nr)
+	return nr, nil
+}
+
+// render renders the invocation into the run's payload. Failing expressions
+// render as null with a log line, or fail the run in strict mode.
+func (e *Engine) render(ctx context.Context, a *action.Compiled, triggerData json.RawMessage, nr *newRun) {
+	data, err := jqtemplate.ParseData(triggerData)
+	var res jqtemplate.Result
+	if err == nil {
+		res, err = a.Invocation.Render(ctx, data, jqtemplate.Options{Strict: e.cfg.StrictTemplates})
+	}
+	for _, w := range res.Warnings {
+		nr.logs = append(nr.logs, "template: "+w.Error()+" (rendered as null)")
+	}
+	if err == nil {
+		nr.run.Payload, err = jqtemplate.Marshal(res.Value)
+	}
+	if err != nil {
+		nr.run.Payload = json.RawMessage("null")
+		failRun(nr.run, "the invocation template failed: "+err.Error())
+		nr.logs = append(nr.logs, "template: "+err.Error())
+	}
+}
+
+// createRun stores a prepared run, unless the event already made one for
+// this automation, with its log lines, its RUN_CREATED event and, when it is
+// in progress, its delivery job.
+func (e *Engine) createRun(ctx context.Context, q *store.Queries, ev *berth.Event, nr *newRun) error {
+	inserted, err := q.InsertRun(ctx, nr.run, nr.triggerData)
+	if err != nil || !inserted {
+		return err
+	}
+	now := time.Now()
+	for _, l := range nr.logs {
+		if err := service.AddRunLog(ctx, q, nr.run.ID, "berth", l, now); err != nil {
+			return err
+		}
+	}
+	trigger := berth.Trigger{By: ev.Trigger.By, Origin: berth.OriginAutomation, At: nr.run.CreatedAt}
+	if err := service.RecordRunChange(ctx, q, trigger, nil, nr.run); err != nil {
+		return err
+	}
+	if nr.run.Status != berth.RunInProgress {
+		return nil
+	}
+	return q.EnqueueJob(ctx, store.Job{Kind: service.JobDeliver, Ref: nr.run.ID, OrderingKey: nr.deliverKey}, now)
+}
+
+// subject names what an event is about, for ordering deliveries.
+func subject(ev *berth.Event) string {
+	if ev.ResourceType == berth.ResourceRun {
+		return "run/" + ev.RunID
+	}
+	return "entity/" + ev.Blueprint + "/" + ev.Entity
+}
+
+func failRun(r *berth.Run, summary string) {
+	r.Status = berth.RunFailure
+	r.Summary = &summary
+	r.EndedAt = &r.UpdatedAt
+}
+
+func title(a *berth.Action) *string {
+	var doc struct {
+		Title *string `json:"title"`
+	}
+	json.Unmarshal(a.Doc, &doc)
+	return doc.Title
+}
+
+func actorID(by berth.Actor) string {
+	if by.UserID != "" {
+		return by.UserID
+	}
+	if by.ByPort {
+		return "berth"
+	}
+	return by.OrgID
+}
