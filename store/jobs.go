@@ -179,3 +179,16 @@ func (s *signal) broadcast() {
 	close(s.ch)
 	s.ch = make(chan struct{})
 }
+
+// releaseStaleLeases frees the jobs a previous process held when it died. Only
+// SQLite does this, where the file lock guarantees that no other process is
+// working; on PostgreSQL other instances may be, and leases expire instead.
+func (db *DB) releaseStaleLeases(ctx context.Context) error {
+	if db.engine != EngineSQLite {
+		return nil
+	}
+	return db.Write(ctx, func(q *Queries) error {
+		_, err := q.exec(ctx, "UPDATE jobs SET locked_by = '', locked_until = 0 WHERE locked_by <> ''")
+		return wrap(err, "release stale leases")
+	})
+}

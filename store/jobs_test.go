@@ -73,12 +73,17 @@ func TestJobsLeaseExpiryAndRetry(t *testing.T) {
 	})
 }
 
-// Concurrent claimers (two handles on one database, like two instances)
-// never get the same job.
+// Concurrent claimers never get the same job: on PostgreSQL two handles on
+// one database, like two instances; on SQLite (one process per file) two
+// workers of one handle.
 func TestJobsClaimedOnce(t *testing.T) {
 	engines(t, func(t *testing.T, openDB func() *store.DB) {
 		ctx := context.Background()
-		a, b := openDB(), openDB()
+		a := openDB()
+		b := a
+		if a.Engine() == store.EnginePostgres {
+			b = openDB()
+		}
 		for i := 0; i < 200; i++ {
 			enqueue(t, a, store.Job{Kind: "deliver", Ref: berth.NewID("", 8)}, time.Now())
 		}
@@ -182,4 +187,29 @@ func refs(jobs []store.Job) string {
 		s += j.Ref
 	}
 	return s
+}
+
+func TestSQLiteFileIsExclusive(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/berth.db"
+	open(t, path)
+	if _, err := store.Open(context.Background(), path); err == nil {
+		t.Fatal("a second store opened the same SQLite file")
+	}
+}
+
+func TestSQLiteRestartReleasesLeases(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := t.TempDir() + "/berth.db"
+	db := open(t, path)
+	enqueue(t, db, store.Job{Kind: "deliver", Ref: "r_1"}, time.Now())
+	if jobs, _ := db.ClaimJobs(ctx, "crashed", []string{"deliver"}, 1, time.Hour); len(jobs) != 1 {
+		t.Fatal("claim failed")
+	}
+	db.Close() // as if the process died holding the lease
+	db = open(t, path)
+	if jobs, _ := db.ClaimJobs(ctx, "restarted", []string{"deliver"}, 1, time.Hour); len(jobs) != 1 {
+		t.Fatal("a job leased by the previous process was not released at start-up")
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ type DB struct {
 	jobs   *signal // broadcast when jobs are added or released
 	stop   context.CancelFunc
 	dsn    string
+	lock   *os.File // SQLite: held while the file is open
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -59,6 +61,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.releaseStaleLeases(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	listenCtx, stop := context.WithCancel(context.Background())
 	db.stop = stop
 	if db.engine == EnginePostgres {
@@ -71,9 +77,14 @@ func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: empty SQLite path")
 	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	write, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+pragmas)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	write.SetMaxOpenConns(1)
@@ -81,16 +92,18 @@ func openSQLite(path string) (*DB, error) {
 	// Make sure the file exists and WAL is on before readers open it.
 	if err := write.Ping(); err != nil {
 		write.Close()
+		lock.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", "file:"+path+"?mode=ro&"+pragmas)
 	if err != nil {
 		write.Close()
+		lock.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, jobs: newSignal(), dsn: path}, nil
+	return &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, jobs: newSignal(), dsn: path, lock: lock}, nil
 }
 
 func openPostgres(url string) (*DB, error) {
@@ -118,6 +131,9 @@ func (db *DB) Close() error {
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.lock != nil {
+		err = errors.Join(err, db.lock.Close())
 	}
 	return err
 }
