@@ -126,9 +126,9 @@ func TestConditionsAndPublish(t *testing.T) {
 		s.do("POST", "/v1/actions", a).want(t, 201)
 	}
 	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e", "properties": map[string]any{"status": "new", "tier": 1}}).want(t, 201)
-	s.do("PATCH", "/v1/blueprints/service/entities/e", map[string]any{"properties": map[string]any{"tier": 3}}).want(t, 200)    // neither
+	s.do("PATCH", "/v1/blueprints/service/entities/e", map[string]any{"properties": map[string]any{"tier": 3}}).want(t, 200)        // neither
 	s.do("PATCH", "/v1/blueprints/service/entities/e", map[string]any{"properties": map[string]any{"status": "live"}}).want(t, 200) // or only
-	s.do("PATCH", "/v1/blueprints/service/entities/e", map[string]any{"properties": map[string]any{"tier": 1}}).want(t, 200)       // and + or
+	s.do("PATCH", "/v1/blueprints/service/entities/e", map[string]any{"properties": map[string]any{"tier": 1}}).want(t, 200)        // and + or
 	got := rc.waitFor(t, 3)
 	rc.quiet(t, 3)
 	n := map[string]int{}

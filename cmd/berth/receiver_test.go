@@ -56,6 +56,12 @@ func newReceiver(t *testing.T, statuses ...int) *receiver {
 	return rc
 }
 
+func (rc *receiver) setReply(body string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.reply = body
+}
+
 func (rc *receiver) setHook(f func(received)) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()

@@ -37,8 +37,12 @@ type serveConfig struct {
 	// AllowPrivateTargets lets webhooks reach loopback and private
 	// addresses (BERTH_ALLOW_PRIVATE_TARGETS); refused by default.
 	AllowPrivateTargets bool
+	// WebhookTimeout bounds one webhook request, redirects included
+	// (BERTH_WEBHOOK_TIMEOUT, default 30s).
+	WebhookTimeout time.Duration
 	// Engine tunes automations and deliveries: BERTH_MAX_CHAIN_DEPTH,
-	// BERTH_TEMPLATE_STRICT, BERTH_DELIVERY_ATTEMPTS, BERTH_DELIVERY_MAX_BACKOFF.
+	// BERTH_TEMPLATE_STRICT, BERTH_DELIVERY_ATTEMPTS,
+	// BERTH_DELIVERY_INITIAL_BACKOFF (1s), BERTH_DELIVERY_MAX_BACKOFF (10m).
 	Engine engine.Config
 }
 
@@ -94,14 +98,26 @@ func parseEnv(cfg *serveConfig, getenv func(string) string) error {
 	} else if n > 0 {
 		cfg.Engine.Policy.Attempts = n
 	}
-	if v := getenv("BERTH_DELIVERY_MAX_BACKOFF"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("BERTH_DELIVERY_MAX_BACKOFF %q: want a duration such as 10m", v)
-		}
-		cfg.Engine.Policy.Max = d
+	if cfg.Engine.Policy.Initial, err = envDuration(getenv, "BERTH_DELIVERY_INITIAL_BACKOFF", cfg.Engine.Policy.Initial); err != nil {
+		return err
 	}
-	return nil
+	if cfg.Engine.Policy.Max, err = envDuration(getenv, "BERTH_DELIVERY_MAX_BACKOFF", cfg.Engine.Policy.Max); err != nil {
+		return err
+	}
+	cfg.WebhookTimeout, err = envDuration(getenv, "BERTH_WEBHOOK_TIMEOUT", 30*time.Second)
+	return err
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as 30s", name, v)
+	}
+	return d, nil
 }
 
 func envBool(getenv func(string) string, name string) (bool, error) {
@@ -164,7 +180,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	guard := netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
-	webhooks := webhook.New(netguard.NewClient(guard, 0, 0))
+	webhooks := webhook.New(netguard.NewClient(guard, cfg.WebhookTimeout, 0))
 	backends := delivery.Registry{"WEBHOOK": webhooks, "SLACK": webhooks, "JENKINS": webhooks}
 	eng := engine.New(db, org, backends, cfg.Engine, log)
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))

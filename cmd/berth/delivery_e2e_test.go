@@ -1,0 +1,121 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func webhookAutomation(id, url string, sync bool) map[string]any {
+	a := onService(id, "ENTITY_CREATED", url)
+	a["invocationMethod"].(map[string]any)["synchronized"] = sync
+	return a
+}
+
+func runOf(t *testing.T, s *testServer, automation string) map[string]any {
+	t.Helper()
+	runs := s.do("GET", "/v1/actions/runs?action="+automation, nil).Body["runs"].([]any)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs of %s, want 1", len(runs), automation)
+	}
+	return s.do("GET", "/v1/actions/runs/"+get(runs[0], "id").(string), nil).want(t, 200).Body["run"].(map[string]any)
+}
+
+func waitStatus(t *testing.T, s *testServer, automation, status string) map[string]any {
+	t.Helper()
+	var run map[string]any
+	eventually(t, func() bool {
+		runs := s.do("GET", "/v1/actions/runs?action="+automation, nil).Body["runs"].([]any)
+		if len(runs) == 1 && get(runs[0], "status") == status {
+			run = runOf(t, s, automation)
+			return true
+		}
+		return false
+	}, "the run of %s to be %s", automation, status)
+	return run
+}
+
+func TestDeliveryRetriesWithOneWebhookID(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t, "BERTH_DELIVERY_INITIAL_BACKOFF", "50ms")
+	flaky := newReceiver(t, 500, 503, 200)
+	bad := newReceiver(t, 400)
+	s.do("POST", "/v1/actions", webhookAutomation("flaky", flaky.URL, false)).want(t, 201)
+	s.do("POST", "/v1/actions", webhookAutomation("bad", bad.URL, false)).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e"}).want(t, 201)
+
+	got := flaky.waitFor(t, 3)
+	flaky.quiet(t, 3)
+	id := got[0].Header.Get("webhook-id")
+	for _, r := range got {
+		if r.Header.Get("webhook-id") != id || r.Header.Get("X-Port-Signature") == "" {
+			t.Fatalf("attempts carry different webhook-ids or no signature: %q vs %q", r.Header.Get("webhook-id"), id)
+		}
+	}
+	run := runOf(t, s, "flaky")
+	if run["id"] != id || run["status"] != "IN_PROGRESS" {
+		t.Fatalf("run %v is %v, webhook-id %s", run["id"], run["status"], id)
+	}
+	atts := run["attempts"].([]any)
+	if len(atts) != 3 || get(atts[0], "statusCode") != 500.0 || get(atts[0], "outcome") != "retry" || get(atts[2], "outcome") != "delivered" {
+		t.Fatalf("attempts: %v", atts)
+	}
+
+	bad.waitFor(t, 1)
+	failed := waitStatus(t, s, "bad", "FAILURE")
+	if atts := failed["attempts"].([]any); len(atts) != 1 || !strings.Contains(failed["summary"].(string), "400") || failed["endedAt"] == nil {
+		t.Fatalf("permanent failure: %v", failed)
+	}
+	bad.quiet(t, 1)
+}
+
+func TestDeliveryGivesUp(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t, "BERTH_DELIVERY_INITIAL_BACKOFF", "10ms", "BERTH_DELIVERY_ATTEMPTS", "3")
+	down := newReceiver(t, 500, 500, 500, 500, 500)
+	s.do("POST", "/v1/actions", webhookAutomation("down", down.URL, false)).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e"}).want(t, 201)
+	run := waitStatus(t, s, "down", "FAILURE")
+	if len(run["attempts"].([]any)) != 3 || !strings.Contains(run["summary"].(string), "after 3 attempts") {
+		t.Fatalf("exhausted run: %v", run)
+	}
+	logs := s.do("GET", "/v1/actions/runs/"+run["id"].(string)+"/logs", nil).want(t, 200).Body["runLogs"].([]any)
+	if len(logs) != 2 || !strings.Contains(get(logs[0], "message").(string), "retrying") {
+		t.Fatalf("logs: %v", logs)
+	}
+}
+
+func TestSynchronizedWebhook(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	okRc := newReceiver(t)
+	okRc.setReply(`{"id":"ext-42","url":"https://ci.example/42"}`)
+	failRc := newReceiver(t, 502)
+	s.do("POST", "/v1/actions", webhookAutomation("sync_ok", okRc.URL, true)).want(t, 201)
+	s.do("POST", "/v1/actions", webhookAutomation("sync_fail", failRc.URL, true)).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e"}).want(t, 201)
+	ok := waitStatus(t, s, "sync_ok", "SUCCESS")
+	if get(ok, "response.id") != "ext-42" || ok["endedAt"] == nil {
+		t.Fatalf("sync success: %v", ok)
+	}
+	failed := waitStatus(t, s, "sync_fail", "FAILURE")
+	if !strings.Contains(failed["summary"].(string), "502") || len(failRc.requests()) != 1 {
+		t.Fatalf("sync failure: %v", failed)
+	}
+}
+
+func TestPrivateTargetsRefusedByDefault(t *testing.T) {
+	t.Parallel()
+	s := startServer(t) // BERTH_ALLOW_PRIVATE_TARGETS unset
+	s.do("POST", "/v1/blueprints", domainBlueprint).want(t, 201)
+	rc := newReceiver(t)
+	s.do("POST", "/v1/actions", automation("ssrf", "ENTITY_CREATED", map[string]any{"blueprintIdentifier": "domain"}, rc.URL)).want(t, 201)
+	s.do("POST", "/v1/blueprints/domain/entities", map[string]any{"identifier": "d"}).want(t, 201)
+	run := waitStatus(t, s, "ssrf", "FAILURE")
+	logs := s.do("GET", "/v1/actions/runs/"+run["id"].(string)+"/logs", nil).Body["runLogs"].([]any)
+	if len(logs) == 0 || !strings.Contains(get(logs[0], "message").(string), "BERTH_ALLOW_PRIVATE_TARGETS") {
+		t.Fatalf("no log line saying why: %v", logs)
+	}
+	if len(rc.requests()) != 0 {
+		t.Fatal("the loopback receiver was called")
+	}
+}

@@ -1,0 +1,157 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/delivery"
+	"github.com/berthdev/berth/delivery/webhook"
+	"github.com/berthdev/berth/netguard"
+	"github.com/berthdev/berth/signing"
+)
+
+var secret = []byte("my-client-secret")
+
+type hit struct {
+	method string
+	header http.Header
+	body   []byte
+}
+
+// target is a receiver answering with status and body, recording requests.
+func target(t *testing.T, status int, body string, delay time.Duration) (*httptest.Server, func() []hit) {
+	var mu sync.Mutex
+	var hits []hit
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		hits = append(hits, hit{r.Method, r.Header.Clone(), b})
+		mu.Unlock()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-r.Context().Done():
+			}
+		}
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []hit { mu.Lock(); defer mu.Unlock(); return append([]hit(nil), hits...) }
+}
+
+func deliver(t *testing.T, b *webhook.Backend, payload string) delivery.Result {
+	t.Helper()
+	return b.Deliver(context.Background(), delivery.Request{Run: &berth.Run{ID: "r_abc"}, Payload: json.RawMessage(payload),
+		Attempt: 1, OrgID: "org_1", ClientSecret: secret})
+}
+
+func allowed() *webhook.Backend {
+	return webhook.New(netguard.NewClient(netguard.Guard{AllowPrivate: true}, 2*time.Second, 0))
+}
+
+func TestSendsSignedRenderedRequest(t *testing.T) {
+	t.Parallel()
+	srv, hits := target(t, 202, "", 0)
+	body := `{"msg":"a<b & ü","n":1}`
+	res := deliver(t, allowed(), `{"type":"WEBHOOK","url":"`+srv.URL+`/hook?x=1","method":"PUT","headers":{"RUN_ID":"r_abc"},"body":`+body+`}`)
+	if res.Outcome != delivery.Delivered || res.StatusCode != 202 || res.Finish != nil {
+		t.Fatalf("result: %+v", res)
+	}
+	h := hits()[0]
+	if h.method != "PUT" || string(h.body) != body || h.header.Get("RUN_ID") != "r_abc" || h.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("request: %s %q %v", h.method, h.body, h.header)
+	}
+	if err := signing.VerifyHeaders(secret, h.header, h.body, time.Minute, time.Now()); err != nil {
+		t.Fatalf("signatures do not verify over the bytes sent: %v", err)
+	}
+	if h.header.Get("webhook-id") != "r_abc" {
+		t.Errorf("webhook-id = %q, want the run id", h.header.Get("webhook-id"))
+	}
+}
+
+func TestClassifiesAnswers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		sync   bool
+		want   delivery.Outcome
+		finish string
+	}{
+		{200, false, delivery.Delivered, ""},
+		{500, false, delivery.Retry, ""},
+		{503, false, delivery.Retry, ""},
+		{429, false, delivery.Retry, ""},
+		{408, false, delivery.Retry, ""},
+		{400, false, delivery.Failed, ""},
+		{404, false, delivery.Failed, ""},
+		{200, true, delivery.Delivered, berth.RunSuccess},
+		{500, true, delivery.Delivered, berth.RunFailure},
+	} {
+		srv, _ := target(t, tc.status, `{"id":"ext-1"}`, 0)
+		sync := "false"
+		if tc.sync {
+			sync = "true"
+		}
+		res := deliver(t, allowed(), `{"type":"WEBHOOK","url":"`+srv.URL+`","synchronized":`+sync+`,"body":{}}`)
+		if res.Outcome != tc.want {
+			t.Errorf("%d sync=%v: outcome %v, want %v", tc.status, tc.sync, res.Outcome, tc.want)
+		}
+		if tc.finish == "" && res.Finish != nil || tc.finish != "" && (res.Finish == nil || res.Finish.Status != tc.finish) {
+			t.Errorf("%d sync=%v: finish %+v, want %q", tc.status, tc.sync, res.Finish, tc.finish)
+		}
+		if tc.finish != "" && string(res.Finish.Response) != `{"id":"ext-1"}` {
+			t.Errorf("sync response stored as %s", res.Finish.Response)
+		}
+		if tc.status == 429 && res.RetryAfter != 7*time.Second {
+			t.Errorf("Retry-After not honoured: %v", res.RetryAfter)
+		}
+	}
+}
+
+func TestRefusesPrivateTargetsByDefault(t *testing.T) {
+	t.Parallel()
+	srv, hits := target(t, 200, "", 0)
+	b := webhook.New(netguard.NewClient(netguard.Guard{}, time.Second, 0))
+	for _, url := range []string{srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), "http://169.254.169.254/latest/meta-data"} {
+		res := deliver(t, b, `{"type":"WEBHOOK","url":"`+url+`"}`)
+		if res.Outcome != delivery.Failed || !strings.Contains(res.Error, "refused") || len(res.Logs) == 0 {
+			t.Errorf("%s: %+v, want a permanent refusal with a log line", url, res)
+		}
+	}
+	if len(hits()) != 0 {
+		t.Fatal("a refused target was contacted")
+	}
+}
+
+func TestTimesOut(t *testing.T) {
+	t.Parallel()
+	srv, _ := target(t, 200, "", 10*time.Second)
+	b := webhook.New(netguard.NewClient(netguard.Guard{AllowPrivate: true}, 200*time.Millisecond, 0))
+	res := deliver(t, b, `{"type":"WEBHOOK","url":"`+srv.URL+`"}`)
+	if res.Outcome != delivery.Retry || res.Error == "" {
+		t.Fatalf("hanging receiver: %+v, want a retryable timeout", res)
+	}
+	res = deliver(t, b, `{"type":"WEBHOOK","url":"`+srv.URL+`","synchronized":true}`)
+	if res.Outcome != delivery.Failed {
+		t.Fatalf("hanging receiver, synchronized: %+v, want failed", res)
+	}
+}
+
+func TestBadRenderedInvocation(t *testing.T) {
+	t.Parallel()
+	for _, payload := range []string{`{"type":"WEBHOOK","url":""}`, `{"type":"WEBHOOK","url":"ftp://x"}`, `{"type":"WEBHOOK","url":"http://%zz"}`} {
+		if res := deliver(t, allowed(), payload); res.Outcome != delivery.Failed || res.Error == "" {
+			t.Errorf("%s: %+v, want a permanent failure saying why", payload, res)
+		}
+	}
+}
