@@ -57,8 +57,37 @@ type Result struct {
 	// an upsert done); otherwise a delivered run stays IN_PROGRESS until its
 	// backend reports back through the runs API.
 	Finish *Finish
+	// Progress, when set, updates the run without finishing it (a link to
+	// the CI job that was started, its external id).
+	Progress *Progress
+	// Follow, when set on a delivered result, asks the engine to call the
+	// backend's Follow method after a while to report the run's progress
+	// (a GitHub workflow run, a GitLab pipeline). The backend must
+	// implement Follower.
+	Follow *FollowUp
 	// Logs are lines to add to the run's log.
 	Logs []string
+}
+
+// Progress is what a backend learned about a run it started.
+type Progress struct {
+	Link          []string
+	ExternalRunID string
+	StatusLabel   string
+}
+
+// FollowUp schedules a call to Follower.Follow.
+type FollowUp struct {
+	After time.Duration   // how long to wait (the engine uses at least 1s)
+	State json.RawMessage // handed back to Follow: what to look at
+}
+
+// Follower is implemented by backends that track what they started and
+// report its outcome. Follow returns, like Deliver, a Result: Finish ends the
+// run, Follow schedules another look, Retry tries the same look again later,
+// Failed fails the run. It is never called for a finished run.
+type Follower interface {
+	Follow(ctx context.Context, req Request, state json.RawMessage) Result
 }
 
 // Finish is the end state a backend gives a run.

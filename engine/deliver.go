@@ -35,8 +35,7 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 	start := time.Now()
 	var res delivery.Result
 	if ok {
-		res = backend.Deliver(ctx, delivery.Request{Run: run, Payload: run.Payload, Attempt: j.Attempts,
-			OrgID: e.org.ID, ClientSecret: []byte(e.org.ClientSecret)})
+		res = backend.Deliver(ctx, e.request(run, j.Attempts))
 	} else {
 		res = delivery.Result{Outcome: delivery.Failed, Target: typ, Error: fmt.Sprintf("no backend delivers invocation type %q", typ)}
 	}
@@ -78,10 +77,8 @@ func (e *Engine) recordAttempt(ctx context.Context, q *store.Queries, j store.Jo
 			res.Finish = &delivery.Finish{Status: berth.RunFailure, Summary: "Delivery failed: " + describe(res)}
 		}
 	}
-	if res.Finish != nil && !berth.IsTerminal(run.Status) {
-		if err := e.finishRun(ctx, q, run, res.Finish, now); err != nil {
-			return err
-		}
+	if err := e.applyOutcome(ctx, q, run, res, now); err != nil {
+		return err
 	}
 	return q.CompleteJob(ctx, j.ID, e.worker)
 }

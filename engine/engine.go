@@ -71,8 +71,15 @@ func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config,
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 4, e.handleMatchOrTimer) })
-	wg.Go(func() { e.loop(ctx, []string{service.JobDeliver}, e.cfg.Deliveries, e.deliver) })
+	wg.Go(func() { e.loop(ctx, []string{service.JobDeliver, JobFollow}, e.cfg.Deliveries, e.handleDelivery) })
 	wg.Wait()
+}
+
+func (e *Engine) handleDelivery(ctx context.Context, j store.Job) error {
+	if j.Kind == JobFollow {
+		return e.follow(ctx, j)
+	}
+	return e.deliver(ctx, j)
 }
 
 func (e *Engine) handleMatchOrTimer(ctx context.Context, j store.Job) error {

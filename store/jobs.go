@@ -45,49 +45,69 @@ func (q *Queries) EnqueueJob(ctx context.Context, j Job, runAt time.Time) error 
 // DeleteJobs removes the unclaimed jobs of a kind about ref (a disarmed
 // timer, for instance) and returns how many there were.
 func (q *Queries) DeleteJobs(ctx context.Context, kind, ref string) (int64, error) {
-	res, err := q.exec(ctx, "DELETE FROM jobs WHERE kind = ? AND ref = ? AND locked_by = ''", kind, ref)
+	res, err := q.exec(ctx, "DELETE FROM jobs WHERE kind = ? AND ref = ? AND locked_until = 0", kind, ref)
 	if err != nil {
 		return 0, wrap(err, "delete jobs")
 	}
 	return res.RowsAffected()
 }
 
-// ClaimJobs leases up to limit due jobs of the given kinds to worker. A job
-// is due when its run_at has passed, it holds no live lease, and no earlier
-// job shares its ordering key.
+// ClaimJobs leases up to limit due jobs of the given kinds to worker, in id
+// order within each kind. A job is due when its run_at has passed, it holds
+// no lease, and no earlier job shares its ordering key. Leases that expired
+// (their worker died) are released first.
 func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, limit int, lease time.Duration) ([]Job, error) {
 	now := time.Now()
-	args := []any{worker, now.Add(lease).UnixMilli()}
-	for _, k := range kinds {
-		args = append(args, k)
-	}
-	args = append(args, now.UnixMilli(), now.UnixMilli(), limit)
-	query := `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT j.id FROM jobs j
-			WHERE j.kind IN (` + placeholders(len(kinds)) + `) AND j.run_at <= ? AND j.locked_until < ?
-			AND (j.ordering_key = '' OR NOT EXISTS (
-				SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.id < j.id))
-			ORDER BY j.id LIMIT ?` + db.d.skipLocked + `)
-		RETURNING id, kind, ref, ordering_key, payload, attempts`
 	var jobs []Job
 	err := db.Write(ctx, func(q *Queries) error {
-		rows, err := q.query(ctx, query, args...)
-		if err != nil {
+		if err := q.releaseExpired(ctx, now); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var j Job
-			if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, &j.OrderingKey, &j.Payload, &j.Attempts); err != nil {
+		for _, kind := range kinds {
+			claimed, err := q.claim(ctx, worker, kind, limit-len(jobs), now, lease)
+			if err != nil {
 				return err
 			}
-			jobs = append(jobs, j)
+			jobs = append(jobs, claimed...)
+			if len(jobs) >= limit {
+				break
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	// RETURNING has no order on PostgreSQL; callers start jobs in id order.
 	slices.SortFunc(jobs, func(a, b Job) int { return cmp.Compare(a.ID, b.ID) })
 	return jobs, wrap(err, "claim jobs")
+}
+
+func (q *Queries) claim(ctx context.Context, worker, kind string, limit int, now time.Time, lease time.Duration) ([]Job, error) {
+	rows, err := q.query(ctx, `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT j.id FROM jobs j
+			WHERE j.kind = ? AND j.locked_until = 0 AND j.run_at <= ?
+			AND (j.ordering_key = '' OR NOT EXISTS (
+				SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.id < j.id))
+			ORDER BY j.id LIMIT ?`+q.d.skipLocked+`)
+		RETURNING id, kind, ref, ordering_key, payload, attempts`,
+		worker, now.Add(lease).UnixMilli(), kind, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var jobs []Job
+	for rows.Next() {
+		var j Job
+		if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, &j.OrderingKey, &j.Payload, &j.Attempts); err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// releaseExpired frees jobs whose lease ran out: their worker died or hung.
+func (q *Queries) releaseExpired(ctx context.Context, now time.Time) error {
+	_, err := q.exec(ctx, "UPDATE jobs SET locked_by = '', locked_until = 0 WHERE locked_until > 0 AND locked_until < ?", now.UnixMilli())
+	return err
 }
 
 // CompleteJob removes a finished job. Call it in the transaction that
@@ -123,13 +143,24 @@ func (db *DB) NextJobAt(ctx context.Context, kinds []string) (time.Time, bool, e
 	for i, k := range kinds {
 		args[i] = k
 	}
-	var next sql.NullInt64
-	err := db.Read().queryRow(ctx, `SELECT MIN(CASE WHEN locked_until > run_at THEN locked_until ELSE run_at END)
-		FROM jobs WHERE kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&next)
-	if err != nil || !next.Valid {
+	var due, expiry sql.NullInt64
+	r := db.Read()
+	err := r.queryRow(ctx, `SELECT MIN(run_at) FROM jobs WHERE locked_until = 0 AND kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&due)
+	if err == nil {
+		err = r.queryRow(ctx, `SELECT MIN(locked_until) FROM jobs WHERE locked_until > 0 AND kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&expiry)
+	}
+	if err != nil {
 		return time.Time{}, false, wrap(err, "next job")
 	}
-	return time.UnixMilli(next.Int64), true, nil
+	switch {
+	case due.Valid && expiry.Valid:
+		return time.UnixMilli(min(due.Int64, expiry.Int64)), true, nil
+	case due.Valid:
+		return time.UnixMilli(due.Int64), true, nil
+	case expiry.Valid:
+		return time.UnixMilli(expiry.Int64), true, nil
+	}
+	return time.Time{}, false, nil
 }
 
 // CountJobs returns how many jobs of a kind exist (the queue depth).

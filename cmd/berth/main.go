@@ -37,6 +37,7 @@ const usage = `berth — self-service actions and automations for your developer
 Usage:
   berth serve   [--addr 127.0.0.1:8080] [--db berth.db | postgres://...]
   berth render  --data DATA.json [--strict] TEMPLATE.json
+  berth bench   [--db DSN | --url URL] [--duration 10s] [--rate 200]
 
 Run "berth COMMAND --help" for a command's flags.
 `
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "render":
 		if code := renderCommand(args[1:], stdin, stdout, stderr); code != 0 {
 			return exitCode(code)

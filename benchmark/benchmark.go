@@ -1,0 +1,263 @@
+// Package benchmark measures berth end to end, the way `berth bench` runs
+// it: entity writes through the HTTP API, automation runs, webhooks received
+// on loopback; and, in the same run, the limits of the machine it runs on
+// (the raw loopback HTTP rate and the store's durable-insert rate).
+package benchmark
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config is what a benchmark run measures.
+type Config struct {
+	URL          string // berth under test
+	ClientID     string // its credentials
+	ClientSecret string
+	Template     string        // path of the invocation template (notify-template.json)
+	Duration     time.Duration // of the throughput and latency phases (default 10s)
+	Warmup       time.Duration // excluded from the throughput count (default 2s)
+	Rate         int           // events/s of the latency phase (default 200)
+	Writers      int           // concurrent writers of the throughput phase (default 32)
+	DB           string        // "sqlite" or "postgres", for the report
+	// StoreLimit measures the store's raw durable-insert rate for d.
+	StoreLimit func(ctx context.Context, d time.Duration) (float64, error)
+	Out        io.Writer // the readable summary
+}
+
+// Result is the report's last line.
+type Result struct {
+	ThroughputRunsPerS float64 `json:"throughput_runs_per_s"`
+	LatencyRatePerS    float64 `json:"latency_rate_per_s"`
+	LatencyP50MS       float64 `json:"latency_p50_ms"`
+	LatencyP99MS       float64 `json:"latency_p99_ms"`
+	LatencyMaxMS       float64 `json:"latency_max_ms"`
+	HTTPLimitPerS      float64 `json:"http_limit_per_s"`
+	StoreLimitPerS     float64 `json:"store_limit_per_s"`
+	DB                 string  `json:"db"`
+}
+
+// Run runs the benchmark and returns its result.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = withDefaults(cfg)
+	rc, err := startReceiver()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.close()
+	c, err := newClient(cfg.URL, cfg.ClientID, cfg.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	prefix := "bench" + fmt.Sprint(time.Now().UnixNano()%1e6)
+	if err := setup(c, cfg.Template, rc.url, prefix); err != nil {
+		return nil, err
+	}
+	res := &Result{DB: cfg.DB}
+	fmt.Fprintf(cfg.Out, "berth bench: %s store, %s per phase, latency at %d events/s\n", cfg.DB, cfg.Duration, cfg.Rate)
+	if res.ThroughputRunsPerS, err = throughput(ctx, c, rc, cfg, prefix); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Out, "  throughput: %.0f runs delivered/s (sustained, %d writers, after %s warm-up)\n", res.ThroughputRunsPerS, cfg.Writers, cfg.Warmup)
+	if err := drain(ctx, c, rc, 60*time.Second); err != nil {
+		return nil, err
+	}
+	lat, err := latency(ctx, c, rc, cfg, prefix)
+	if err != nil {
+		return nil, err
+	}
+	res.LatencyRatePerS, res.LatencyP50MS, res.LatencyP99MS, res.LatencyMaxMS = lat.rate, lat.p50, lat.p99, lat.max
+	fmt.Fprintf(cfg.Out, "  latency at %.0f events/s (write acknowledged → webhook received): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		lat.rate, lat.p50, lat.p99, lat.max)
+	if res.HTTPLimitPerS, err = httpLimit(ctx, rc, cfg); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Out, "  limit: raw loopback HTTP %.0f requests/s (same client, same receiver)\n", res.HTTPLimitPerS)
+	if cfg.StoreLimit != nil {
+		if res.StoreLimitPerS, err = cfg.StoreLimit(ctx, min(cfg.Duration, 5*time.Second)); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(cfg.Out, "  limit: store durable inserts %.0f/s (one row per transaction)\n", res.StoreLimitPerS)
+	}
+	return res, nil
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.Duration <= 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if cfg.Warmup <= 0 {
+		cfg.Warmup = min(2*time.Second, cfg.Duration/4)
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = 200
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 32
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	return cfg
+}
+
+// setup creates the blueprint and the automation whose invocation is the
+// template, pointed at the receiver (the entity id in the path lets the
+// receiver time each delivery).
+func setup(c *client, templatePath, receiverURL, prefix string) error {
+	raw, err := os.ReadFile(templatePath)
+	if err != nil {
+		return fmt.Errorf("reading the template: %w", err)
+	}
+	var inv map[string]any
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		return fmt.Errorf("template %s: %w", templatePath, err)
+	}
+	// Keep the template's key order: replace only the url's value.
+	var urlBefore string
+	if u, ok := inv["url"].(string); ok {
+		urlBefore = u
+	}
+	target := receiverURL + "/notify/{{ .event.context.entityIdentifier }}"
+	orderedRaw := bytes.Replace(raw, mustJSON(urlBefore), mustJSON(target), 1)
+	bp := prefix + "_svc"
+	if err := c.call("POST", "/v1/blueprints", map[string]any{"identifier": bp, "title": "Bench service",
+		"schema": map[string]any{"properties": map[string]any{
+			"version": map[string]any{"type": "string"}, "replicas": map[string]any{"type": "number"}}}}, nil, 201); err != nil {
+		return err
+	}
+	def := fmt.Sprintf(`{"identifier":%q,"title":"Bench notify","trigger":{"type":"automation","event":{"type":"ANY_ENTITY_CHANGE","blueprintIdentifier":%q}},"invocationMethod":%s,"publish":true}`,
+		prefix+"_notify", bp, orderedRaw)
+	return c.call("POST", "/v1/actions", json.RawMessage(def), nil, 201)
+}
+
+func mustJSON(s string) []byte { b, _ := json.Marshal(s); return b }
+
+// throughput writes entities as fast as the server takes them and returns
+// the rate of webhooks received after the warm-up.
+func throughput(ctx context.Context, c *client, rc *receiver, cfg Config, prefix string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for w := range cfg.Writers {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				e := map[string]any{"identifier": fmt.Sprintf("t-%d-%d", w, i), "properties": map[string]any{"version": "v1", "replicas": i}}
+				if err := c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201); err != nil && ctx.Err() == nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	select {
+	case <-time.After(cfg.Warmup):
+	case <-ctx.Done():
+	}
+	start, from := time.Now(), rc.received.Load()
+	<-ctx.Done()
+	elapsed, got := time.Since(start), rc.received.Load()-from
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return 0, fmt.Errorf("throughput phase: %w", err)
+	}
+	return float64(got) / elapsed.Seconds(), nil
+}
+
+// drain waits until the server has no runs left to deliver, so phases do
+// not disturb each other.
+func drain(ctx context.Context, c *client, rc *receiver, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	last, stable := rc.received.Load(), 0
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(200 * time.Millisecond)
+		n := rc.received.Load()
+		if n == last {
+			if stable++; stable >= 3 {
+				return nil
+			}
+		} else {
+			last, stable = n, 0
+		}
+	}
+	return ctx.Err()
+}
+
+type latencyResult struct{ rate, p50, p99, max float64 }
+
+// latency writes entities at a fixed rate and measures, for each, the time
+// from the write's acknowledgement to its webhook's arrival.
+func latency(ctx context.Context, c *client, rc *receiver, cfg Config, prefix string) (latencyResult, error) {
+	interval := time.Second / time.Duration(cfg.Rate)
+	n := int(cfg.Duration / interval)
+	acked := make([]time.Time, n)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	start := time.Now()
+	for i := range n {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+		ids[i] = fmt.Sprintf("l-%d", i)
+		wg.Go(func() {
+			e := map[string]any{"identifier": ids[i], "properties": map[string]any{"version": "v1", "replicas": i}}
+			if err := c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201); err != nil {
+				failed.Store(err)
+				return
+			}
+			acked[i] = time.Now()
+		})
+	}
+	wg.Wait()
+	rate := float64(n) / time.Since(start).Seconds()
+	if err, ok := failed.Load().(error); ok {
+		return latencyResult{}, fmt.Errorf("latency phase: %w", err)
+	}
+	if err := drain(ctx, c, rc, 60*time.Second); err != nil {
+		return latencyResult{}, err
+	}
+	var ms []float64
+	for i, id := range ids {
+		at, ok := rc.arrival(id)
+		if !ok {
+			return latencyResult{}, fmt.Errorf("latency phase: the webhook of entity %s never arrived", id)
+		}
+		ms = append(ms, max(float64(at.Sub(acked[i]).Microseconds())/1000, 0))
+	}
+	sort.Float64s(ms)
+	pick := func(q float64) float64 { return ms[min(int(q*float64(len(ms))), len(ms)-1)] }
+	return latencyResult{rate: rate, p50: pick(0.50), p99: pick(0.99), max: ms[len(ms)-1]}, nil
+}
+
+// httpLimit measures the raw loopback request rate between a client like
+// berth's and the same receiver: the ceiling for webhook deliveries here.
+func httpLimit(ctx context.Context, rc *receiver, cfg Config) (float64, error) {
+	c := &client{url: rc.url, http: newClientHTTP()}
+	body := strings.Repeat("x", 600) // about the size of a rendered notify body
+	d := min(cfg.Duration, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var count atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 64 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if c.call("POST", "/notify/limit", body, nil, 204) == nil {
+					count.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(count.Load()) / time.Since(start).Seconds(), nil
+}
