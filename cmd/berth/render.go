@@ -97,10 +97,10 @@ func (o renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%s: %s", o.templatePath, describeError(err, rawTemplate))
 	}
-	for _, p := range tmpl.Problems() {
-		fmt.Fprintf(stderr, "berth render: %s: %s: %v\n", o.templatePath, severity(o.strict), p)
-	}
 	if o.strict && len(tmpl.Problems()) > 0 {
+		for _, p := range tmpl.Problems() {
+			fmt.Fprintf(stderr, "berth render: %s: %v\n", o.templatePath, p)
+		}
 		return 1
 	}
 	data, err := jqtemplate.ParseData(rawData)
@@ -108,11 +108,7 @@ func (o renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%s: %s", o.dataPath, describeError(err, rawData))
 	}
 	res, err := tmpl.Render(context.Background(), data, jqtemplate.Options{Strict: o.strict})
-	for _, w := range res.Warnings {
-		if !w.Compile { // already reported above
-			fmt.Fprintf(stderr, "berth render: %s: warning: %v\n", o.templatePath, w)
-		}
-	}
+	o.warn(stderr, res.Warnings, tmpl.Problems())
 	if err != nil {
 		return fail("%s: %s", o.templatePath, describeError(err, nil))
 	}
@@ -126,11 +122,19 @@ func (o renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func severity(strict bool) string {
-	if strict {
-		return "error"
+// warn prints the render's warnings, then the expressions that do not
+// compile but were not evaluated (under a key that rendered to null).
+func (o renderOptions) warn(stderr io.Writer, warnings, problems []*jqtemplate.ExprError) {
+	seen := map[jqtemplate.Location]bool{}
+	for _, w := range warnings {
+		seen[w.Location] = true
+		fmt.Fprintf(stderr, "berth render: %s: warning: %v\n", o.templatePath, w)
 	}
-	return "warning"
+	for _, p := range problems {
+		if !seen[p.Location] {
+			fmt.Fprintf(stderr, "berth render: %s: warning (not evaluated): %v\n", o.templatePath, p)
+		}
+	}
 }
 
 func readInput(path string, stdin io.Reader) ([]byte, error) {
@@ -150,7 +154,11 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 func describeError(err error, src []byte) string {
 	var syntax *json.SyntaxError
 	if errors.As(err, &syntax) && src != nil {
-		line, col := lineColumn(src, int(syntax.Offset))
+		at := int(syntax.Offset) - 1 // Offset counts the offending byte
+		if int(syntax.Offset) >= len(src) {
+			at = len(src) // unexpected end
+		}
+		line, col := lineColumn(src, at)
 		return fmt.Sprintf("line %d, column %d: %v", line, col, err)
 	}
 	var te *jqtemplate.TemplateError

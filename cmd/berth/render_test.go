@@ -22,6 +22,7 @@ func TestRenderCommand(t *testing.T) {
 	unclosed := write("unclosed.json", `{"body":{"text":"prefix{{.foo}postfix"}}`)
 	failing := write("failing.json", `{"body":{"n":"{{ .inputs.tags + 1 }}"}}`)
 	undefinedFn := write("undefined.json", `{"a":"{{ nope }}"}`)
+	unreached := write("unreached.json", `{"{{ null }}":"{{ nope }}","b":"{{ .run.id }}"}`)
 	badJSON := write("bad.json", "{\n  \"a\": 1,\n  oops\n}")
 
 	tests := []struct {
@@ -83,10 +84,16 @@ func TestRenderCommand(t *testing.T) {
 			wantStderr: []string{`warning: a: jq expression "nope" does not compile: function not defined: nope/0`},
 		},
 		{
+			name:       "expression that does not compile is reported even when not evaluated",
+			args:       []string{"--data", data, unreached},
+			wantStdout: "{\n  \"b\": \"r_1\"\n}\n",
+			wantStderr: []string{`warning (not evaluated): ["{{ null }}"]: jq expression "nope" does not compile`},
+		},
+		{
 			name:       "strict rejects expressions that do not compile",
 			args:       []string{"--data", data, "--strict", undefinedFn},
 			wantCode:   1,
-			wantStderr: []string{`error: a: jq expression "nope" does not compile`},
+			wantStderr: []string{`undefined.json: a: jq expression "nope" does not compile`},
 		},
 		{
 			name:       "invalid JSON says line and column",
@@ -99,7 +106,7 @@ func TestRenderCommand(t *testing.T) {
 			args:       []string{"--data", "-", good},
 			stdin:      `{"a":`,
 			wantCode:   1,
-			wantStderr: []string{"-: invalid JSON"},
+			wantStderr: []string{"-: line 1, column 6: invalid JSON: unexpected end of JSON input"},
 		},
 		{
 			name:       "missing file",
