@@ -80,3 +80,15 @@ func eventTypes(ev *berth.Event) []string {
 	}
 	return nil
 }
+
+// ListensToRuns reports whether any published automation fires on run
+// events of the given action, so run changes nobody listens to need not be
+// matched.
+func (ix *Index) ListensToRuns(action string) bool {
+	for _, t := range []string{berth.EventRunCreated, berth.EventRunUpdated, berth.EventAnyRunChange} {
+		if len(ix.byKey[key{t, action}]) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -81,9 +81,11 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, limi
 }
 
 func (q *Queries) claim(ctx context.Context, worker, kind string, limit int, now time.Time, lease time.Duration) ([]Job, error) {
+	// "run_at + 0" keeps SQLite's planner on jobs_ready, which yields jobs
+	// in id order, instead of jobs_due plus a sort of the whole backlog.
 	rows, err := q.query(ctx, `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT j.id FROM jobs j
-			WHERE j.kind = ? AND j.locked_until = 0 AND j.run_at <= ?
+			WHERE j.kind = ? AND j.locked_until = 0 AND j.run_at + 0 <= ?
 			AND (j.ordering_key = '' OR NOT EXISTS (
 				SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.id < j.id))
 			ORDER BY j.id LIMIT ?`+q.d.skipLocked+`)

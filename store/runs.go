@@ -41,8 +41,8 @@ func (q *Queries) UpdateRun(ctx context.Context, r *berth.Run) error {
 	if err != nil {
 		return err
 	}
-	res, err := q.exec(ctx, `UPDATE runs SET status = ?, external_run_id = ?, updated_at = ?, doc = ? WHERE id = ?`,
-		r.Status, deref(r.ExternalRunID), r.UpdatedAt, string(doc), r.ID)
+	res, err := q.exec(ctx, `UPDATE runs SET status = ?, external_run_id = ?, blueprint = ?, entity = ?, updated_at = ?, doc = ? WHERE id = ?`,
+		r.Status, deref(r.ExternalRunID), refID(r.Blueprint), refID(r.Entity), r.UpdatedAt, string(doc), r.ID)
 	return affectedOne(res, err, "run", r.ID)
 }
 

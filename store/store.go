@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -37,6 +38,11 @@ type DB struct {
 	stop   context.CancelFunc
 	dsn    string
 	lock   *os.File // SQLite: held while the file is open
+	batch  *batcher // SQLite: group commit of writes
+	// SQLite: prepared statements of the write connection and the read pool.
+	writeStmts, readStmts *stmtCache
+	closed                sync.Once
+	err                   error // of the first Close
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -103,7 +109,10 @@ func openSQLite(path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, jobs: newSignal(), dsn: path, lock: lock}, nil
+	db := &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, jobs: newSignal(), dsn: path, lock: lock}
+	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
+	db.batch = newBatcher(write, sqliteDialect, db.jobs.broadcast, db.writeStmts)
+	return db, nil
 }
 
 func openPostgres(url string) (*DB, error) {
@@ -125,8 +134,18 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.closed.Do(func() { db.err = db.close() })
+	return db.err
+}
+
+func (db *DB) close() error {
 	if db.stop != nil {
 		db.stop()
+	}
+	if db.batch != nil {
+		db.batch.close()
+		db.writeStmts.close()
+		db.readStmts.close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {
@@ -139,11 +158,17 @@ func (db *DB) Close() error {
 }
 
 // Read returns queries that run outside any transaction, on the read pool.
-func (db *DB) Read() *Queries { return &Queries{x: db.read, d: db.d, wake: db.jobs.broadcast} }
+func (db *DB) Read() *Queries {
+	return &Queries{x: db.read, d: db.d, wake: db.jobs.broadcast, stmts: db.readStmts}
+}
 
 // Write runs fn in a write transaction, committing when it returns nil and
-// rolling back otherwise.
+// rolling back otherwise. On SQLite, writes that arrive together share one
+// commit (group commit), each still atomic on its own.
 func (db *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
+	if db.batch != nil {
+		return db.batch.write(ctx, fn)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -176,19 +201,47 @@ type Queries struct {
 	d     *dialect
 	wake  func() // wakes this instance's job workers
 	woken bool   // wake once the transaction commits (never on rollback)
+	// stmts, when set, holds prepared statements for x's pool; tx is set
+	// when x is a transaction on that pool.
+	stmts *stmtCache
+	tx    *sql.Tx
+}
+
+// prepared returns query prepared for q, or nil to run it unprepared.
+func (q *Queries) prepared(ctx context.Context, query string) *sql.Stmt {
+	if q.stmts == nil {
+		return nil
+	}
+	s, err := q.stmts.get(ctx, query, q.tx != nil)
+	if err != nil || s == nil {
+		return nil // let the plain call report the error
+	}
+	if q.tx != nil {
+		return q.tx.StmtContext(ctx, s)
+	}
+	return s
 }
 
 // wakeAfterCommit wakes job workers once the transaction commits.
 func (q *Queries) wakeAfterCommit() { q.woken = true }
 
 func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := q.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
 	return q.x.ExecContext(ctx, q.d.rebind(query), args...)
 }
 
 func (q *Queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := q.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return q.x.QueryContext(ctx, q.d.rebind(query), args...)
 }
 
 func (q *Queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := q.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
 	return q.x.QueryRowContext(ctx, q.d.rebind(query), args...)
 }

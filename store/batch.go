@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// batcher is SQLite's group commit. SQLite has one writer, so instead of
+// callers queueing for the one connection, one goroutine takes whatever
+// writes are waiting, runs each in its own savepoint (a failing one rolls
+// back alone) and commits them together. Callers still see one transaction
+// each: their function's writes commit atomically or not at all.
+type batcher struct {
+	db       *sql.DB
+	d        *dialect
+	wake     func()
+	stmts    *stmtCache
+	requests chan *writeRequest
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+type writeRequest struct {
+	ctx    context.Context
+	fn     func(q *Queries) error
+	result chan error
+}
+
+// maxBatch bounds how many writes share one commit.
+const maxBatch = 128
+
+func newBatcher(db *sql.DB, d *dialect, wake func(), stmts *stmtCache) *batcher {
+	b := &batcher{db: db, d: d, wake: wake, stmts: stmts, requests: make(chan *writeRequest, maxBatch),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// write runs fn in the next batch and waits for the batch to commit.
+func (b *batcher) write(ctx context.Context, fn func(q *Queries) error) error {
+	req := &writeRequest{ctx: ctx, fn: fn, result: make(chan error, 1)}
+	select {
+	case b.requests <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.stop:
+		return fmt.Errorf("store: closed")
+	}
+	return <-req.result
+}
+
+func (b *batcher) run() {
+	defer close(b.done)
+	for {
+		var first *writeRequest
+		select {
+		case first = <-b.requests:
+		case <-b.stop:
+			return
+		}
+		batch := []*writeRequest{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.requests:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		b.commit(batch)
+		b.stmts.preparePending(context.Background())
+	}
+}
+
+// commit runs a batch in one transaction and tells each caller its result.
+func (b *batcher) commit(batch []*writeRequest) {
+	results := make([]error, len(batch))
+	woken := false
+	err := func() error {
+		tx, err := b.db.Begin()
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		for i, r := range batch {
+			q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx}
+			results[i] = b.one(tx, r, q)
+			woken = woken || (results[i] == nil && q.woken)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: commit: %w", err)
+		}
+		return nil
+	}()
+	for i, r := range batch {
+		if err != nil {
+			results[i] = err
+		}
+		r.result <- results[i]
+	}
+	if err == nil && woken {
+		b.wake()
+	}
+}
+
+// one runs a request inside a savepoint, rolled back if it fails.
+func (b *batcher) one(tx *sql.Tx, r *writeRequest, q *Queries) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	ctx := context.Background() // the savepoint must be released whatever r.ctx does
+	if _, err := q.exec(ctx, "SAVEPOINT w"); err != nil {
+		return err
+	}
+	if err := r.fn(q); err != nil {
+		if _, rbErr := q.exec(ctx, "ROLLBACK TO w"); rbErr != nil {
+			return fmt.Errorf("%w (and rolling back failed: %v)", err, rbErr)
+		}
+		q.exec(ctx, "RELEASE w")
+		return err
+	}
+	_, err := q.exec(ctx, "RELEASE w")
+	return err
+}
+
+func (b *batcher) close() {
+	close(b.stop)
+	<-b.done
+}
