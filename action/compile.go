@@ -47,11 +47,13 @@ func Compile(a *berth.Action) (*Compiled, error) {
 	}
 	json.Unmarshal(doc.InvocationMethod, &head)
 	c.InvocationType = head.Type
-	c.RequiredApproval = approvalMode(doc.RequiredApproval)
+	c.RequiredApproval = ApprovalMode(doc.RequiredApproval)
 	return c, nil
 }
 
-func approvalMode(raw json.RawMessage) string {
+// ApprovalMode reads a requiredApproval value (spec 3.4): "" (none), "ANY"
+// (also for true) or "ALL".
+func ApprovalMode(raw json.RawMessage) string {
 	switch kind(raw) {
 	case "boolean":
 		var b bool

@@ -6,10 +6,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/berthdev/berth"
 )
@@ -73,14 +75,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-// ok writes {"ok": true, key: value} with the given status.
+// ok writes {"ok": true, key: value} with the given status, "ok" first as
+// Port writes it.
 func ok(w http.ResponseWriter, status int, key string, value any) error {
 	if key == "" {
-		writeJSON(w, status, map[string]any{"ok": true})
+		writeRaw(w, status, []byte(`{"ok":true}`))
 		return nil
 	}
-	writeJSON(w, status, map[string]any{"ok": true, key: value})
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(value); err != nil {
+		return err
+	}
+	body := make([]byte, 0, buf.Len()+len(key)+16)
+	body = append(body, `{"ok":true,`...)
+	body = strconv.AppendQuote(body, key)
+	body = append(body, ':')
+	body = append(body, bytes.TrimRight(buf.Bytes(), "\n")...)
+	body = append(body, "}\n"...)
+	writeRaw(w, status, body)
 	return nil
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // readBody reads the request body, refusing more than maxBody bytes and

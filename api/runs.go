@@ -51,6 +51,9 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if version, err := runVersion(r); err != nil || version == "v1" {
+		return s.writeV1Runs(w, r, runs, err)
+	}
 	return ok(w, http.StatusOK, "runs", nonNil(runs))
 }
 
@@ -59,7 +62,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, "run", run)
+	return s.writeRun(w, r, http.StatusOK, run, run.Run)
 }
 
 func (s *Server) getRunLogs(w http.ResponseWriter, r *http.Request) error {

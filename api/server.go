@@ -18,6 +18,12 @@ type Server struct {
 	Actions *service.Actions
 	Runs    *service.Runs
 	Issuer  *auth.Issuer
+	// Execution executes actions and takes run reports and approvals;
+	// Users serves users, teams and user credentials; Secrets the
+	// organization's secrets.
+	Execution *service.Execution
+	Users     *service.Users
+	Secrets   *service.Secrets
 	// Ready reports whether the store answers, for /healthz.
 	Ready func(r *http.Request) error
 	log   *slog.Logger
@@ -67,6 +73,9 @@ func (s *Server) routes() {
 	s.private("GET /v1/actions/runs", s.listRuns)
 	s.private("GET /v1/actions/runs/{run}", s.getRun)
 	s.private("GET /v1/actions/runs/{run}/logs", s.getRunLogs)
+	s.runRoutes()
+	s.private("POST /v1/actions/runs/claim-pending", s.claimPending)
+	s.private("PATCH /v1/actions/runs/ack", s.ackRuns)
 
 	s.mux.Handle("/", s.handle(s.notFound))
 }
@@ -88,6 +97,11 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc {
 		p, err := s.Issuer.Verify(strings.TrimSpace(token))
 		if err != nil {
 			return err
+		}
+		if !p.Machine {
+			if p.User, err = s.Users.Principal(r.Context(), p.ClientID, p.UserID); err != nil {
+				return err
+			}
 		}
 		ch, err := s.resolveChange(r, p)
 		if err != nil {
@@ -129,6 +143,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusOK, "status", "ready")
 }
 
+type tokenResponse struct {
+	OK          bool   `json:"ok"`
+	AccessToken string `json:"accessToken"`
+	ExpiresIn   int    `json:"expiresIn"`
+	TokenType   string `json:"tokenType"`
+}
+
 type tokenRequest struct {
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
@@ -150,10 +171,18 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) error {
 		return berth.Invalid("clientId and clientSecret are required", missing...)
 	}
 	token, expiresIn, err := s.Issuer.Issue(req.ClientID, req.ClientSecret)
+	if berth.ErrorCode(err) == berth.CodeUnauthorized { // perhaps a user's credentials
+		userID, uerr := s.Users.Authenticate(r.Context(), req.ClientID, req.ClientSecret)
+		if uerr != nil {
+			return uerr
+		}
+		token, expiresIn = s.Issuer.IssueUser(req.ClientID, userID)
+		err = nil
+	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "accessToken": token, "expiresIn": expiresIn, "tokenType": "Bearer"})
+	writeJSON(w, http.StatusOK, tokenResponse{OK: true, AccessToken: token, ExpiresIn: expiresIn, TokenType: "Bearer"})
 	return nil
 }
 

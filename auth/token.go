@@ -1,7 +1,8 @@
 // Package auth issues and checks the bearer tokens of berth's API. Tokens are
 // JWTs signed with HS256 under a key kept in the store, so every instance
 // sharing a database accepts every other instance's tokens. Credentials are
-// the organization's client id and secret (spec 11.2).
+// the organization's client id and secret (spec 11.2), or a user's
+// credentials (checked by the caller, IssueUser).
 package auth
 
 import (
@@ -30,6 +31,9 @@ type Principal struct {
 	UserID string
 	// User is the user object when the credentials belong to a user.
 	User *berth.User
+	// Machine is true for the organization's own credentials, false for
+	// credentials that act as a user (IssueUser).
+	Machine bool
 }
 
 // Claims are the fields of berth's access tokens.
@@ -40,6 +44,9 @@ type Claims struct {
 	IssuedAt int64  `json:"iat"`
 	Expires  int64  `json:"exp"`
 	ID       string `json:"jti"`
+	// Kind is "user" for tokens that act as a user (the subject); empty
+	// for the organization's machine tokens.
+	Kind string `json:"knd,omitempty"`
 }
 
 // Issuer issues and verifies tokens for one organization.
@@ -75,17 +82,29 @@ func (i *Issuer) Issue(clientID, clientSecret string) (string, int, error) {
 	if !equal(clientID, i.clientID) || !equal(clientSecret, i.clientSecret) {
 		return "", 0, berth.Errorf(berth.CodeUnauthorized, "the client id or client secret is wrong")
 	}
+	tok, expiresIn := i.issue(clientID, clientID, "")
+	return tok, expiresIn, nil
+}
+
+// IssueUser returns the active token for a user credential (clientID) that
+// the caller has checked, acting as userID (the user's email), and its
+// remaining lifetime in seconds.
+func (i *Issuer) IssueUser(clientID, userID string) (string, int) {
+	return i.issue(clientID, userID, "user")
+}
+
+func (i *Issuer) issue(clientID, subject, kind string) (string, int) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	now := i.now()
 	if t, ok := i.active[clientID]; ok && t.expires.Sub(now) > time.Minute {
-		return t.token, int(t.expires.Sub(now).Seconds()), nil
+		return t.token, int(t.expires.Sub(now).Seconds())
 	}
-	c := Claims{OrgID: i.orgID, ClientID: clientID, Subject: clientID, IssuedAt: now.Unix(),
-		Expires: now.Add(Lifetime).Unix(), ID: berth.NewID("", 16)}
+	c := Claims{OrgID: i.orgID, ClientID: clientID, Subject: subject, IssuedAt: now.Unix(),
+		Expires: now.Add(Lifetime).Unix(), ID: berth.NewID("", 16), Kind: kind}
 	tok := i.sign(c)
 	i.active[clientID] = issued{token: tok, expires: time.Unix(c.Expires, 0)}
-	return tok, int(Lifetime.Seconds()), nil
+	return tok, int(Lifetime.Seconds())
 }
 
 // Verify checks a token's signature and expiry and returns who it acts as.
@@ -101,7 +120,7 @@ func (i *Issuer) Verify(token string) (*Principal, error) {
 	if c.OrgID != i.orgID {
 		return nil, berth.Errorf(berth.CodeUnauthorized, "the access token is for another organization")
 	}
-	return &Principal{OrgID: c.OrgID, ClientID: c.ClientID, UserID: c.Subject}, nil
+	return &Principal{OrgID: c.OrgID, ClientID: c.ClientID, UserID: c.Subject, Machine: c.Kind != "user"}, nil
 }
 
 var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))

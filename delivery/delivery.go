@@ -74,6 +74,21 @@ type Progress struct {
 	Link          []string
 	ExternalRunID string
 	StatusLabel   string
+	// Entity is the entity the run wrote (an UPSERT_ENTITY run). It becomes
+	// the run's entity and blueprint when the run has none.
+	Entity *EntityRef
+	// InstallationID, when set, leaves the run for that installation (an
+	// Ocean integration, Port's execution agent) to claim through
+	// POST /v1/actions/runs/claim-pending: the run's pendingExecution
+	// becomes true until a worker acknowledges it.
+	InstallationID string
+}
+
+// EntityRef names an entity of a blueprint.
+type EntityRef struct {
+	Blueprint  string
+	Identifier string
+	Title      *string
 }
 
 // FollowUp schedules a call to Follower.Follow.
@@ -107,3 +122,15 @@ type Backend interface {
 // Registry maps invocation types to the backend that delivers them. It is
 // built once at start-up.
 type Registry map[string]Backend
+
+// Unavailable is the backend of an invocation type this berth is not
+// configured for: every run of that type fails with the message, which
+// should name the settings that would enable it.
+type Unavailable string
+
+var _ Backend = Unavailable("")
+
+// Deliver fails the run.
+func (u Unavailable) Deliver(context.Context, Request) Result {
+	return Result{Outcome: Failed, Error: string(u)}
+}

@@ -35,7 +35,11 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 	start := time.Now()
 	var res delivery.Result
 	if ok {
-		res = backend.Deliver(ctx, e.request(run, j.Attempts))
+		req, masker, err := e.request(ctx, run, j.Attempts)
+		if err != nil {
+			return err
+		}
+		res = masked(backend.Deliver(ctx, req), masker)
 	} else {
 		res = delivery.Result{Outcome: delivery.Failed, Target: typ, Error: fmt.Sprintf("no backend delivers invocation type %q", typ)}
 	}
@@ -100,8 +104,18 @@ func (e *Engine) finishRun(ctx context.Context, q *store.Queries, run *berth.Run
 	if err := q.UpdateRun(ctx, run); err != nil {
 		return err
 	}
+	return e.recordRunChange(ctx, q, before, run, at)
+}
+
+// recordRunChange records a change the engine made to a run, queued for
+// matching only when an automation listens to the run's action.
+func (e *Engine) recordRunChange(ctx context.Context, q *store.Queries, before, run *berth.Run, at string) error {
+	listened := true
+	if set, err := e.actions.get(ctx); err == nil {
+		listened = set.index.ListensToRuns(run.Action.Identifier)
+	}
 	trigger := berth.Trigger{By: berth.Actor{OrgID: e.org.ID, ByPort: true}, Origin: run.Source, At: at}
-	return service.RecordRunChange(ctx, q, trigger, before, run)
+	return service.RecordRunChangeFor(ctx, q, trigger, before, run, listened)
 }
 
 func (e *Engine) complete(ctx context.Context, j store.Job) error {

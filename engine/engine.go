@@ -59,25 +59,32 @@ type Engine struct {
 	log      *slog.Logger
 	worker   string // this instance's lease holder name
 	actions  *actionCache
+	renderer *service.Renderer
 }
 
 // New returns an engine over db delivering through backends.
 func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config, log *slog.Logger) *Engine {
 	return &Engine{db: db, org: org, backends: backends, cfg: cfg.withDefaults(), log: log,
-		worker: berth.NewID("w_", 12), actions: &actionCache{db: db}}
+		worker: berth.NewID("w_", 12), actions: &actionCache{db: db},
+		renderer: &service.Renderer{DB: db, Key: org.SecretsKey, Strict: cfg.StrictTemplates}}
 }
 
 // Run works until ctx is cancelled, then lets work in progress finish.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 4, e.handleMatchOrTimer) })
-	wg.Go(func() { e.loop(ctx, []string{service.JobDeliver, JobFollow}, e.cfg.Deliveries, e.handleDelivery) })
+	wg.Go(func() { e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 32, e.handleMatchOrTimer) })
+	wg.Go(func() {
+		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.handleDelivery)
+	})
 	wg.Wait()
 }
 
 func (e *Engine) handleDelivery(ctx context.Context, j store.Job) error {
-	if j.Kind == JobFollow {
+	switch j.Kind {
+	case JobFollow:
 		return e.follow(ctx, j)
+	case service.JobNotify:
+		return e.notify(ctx, j)
 	}
 	return e.deliver(ctx, j)
 }
@@ -105,8 +112,11 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots int, handle fun
 	workCtx := context.WithoutCancel(ctx)
 	for ctx.Err() == nil {
 		woken := e.db.JobsChanged()
+		// Claim in batches: a claim is a write, and on SQLite writes are
+		// the scarce resource. Wait for a quarter of the slots unless
+		// the loop is idle.
 		n := len(free)
-		if n == 0 {
+		if n == 0 || n < slots/4 && n < slots {
 			select {
 			case <-ctx.Done():
 			case <-freed:

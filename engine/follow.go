@@ -33,7 +33,11 @@ func (e *Engine) follow(ctx context.Context, j store.Job) error {
 	follower, ok := e.backends[typ].(delivery.Follower)
 	var res delivery.Result
 	if ok {
-		res = follower.Follow(ctx, e.request(run, j.Attempts), json.RawMessage(j.Payload))
+		req, masker, err := e.request(ctx, run, j.Attempts)
+		if err != nil {
+			return err
+		}
+		res = masked(follower.Follow(ctx, req, json.RawMessage(j.Payload)), masker)
 	} else {
 		res = delivery.Result{Outcome: delivery.Failed, Error: fmt.Sprintf("backend %q cannot follow up runs", typ)}
 	}
@@ -94,9 +98,13 @@ func (e *Engine) applyOutcome(ctx context.Context, q *store.Queries, run *berth.
 		if err := q.UpdateRun(ctx, run); err != nil {
 			return err
 		}
-		trigger := berth.Trigger{By: berth.Actor{OrgID: e.org.ID, ByPort: true}, Origin: run.Source, At: at}
-		if err := service.RecordRunChange(ctx, q, trigger, before, run); err != nil {
+		if err := e.recordRunChange(ctx, q, before, run, at); err != nil {
 			return err
+		}
+		if id := res.Progress.InstallationID; id != "" {
+			if err := q.AddPendingRun(ctx, run.ID, id, invocationType(run.Payload), run.Action.Identifier, now); err != nil {
+				return err
+			}
 		}
 	}
 	if res.Outcome == delivery.Delivered && res.Follow != nil {
@@ -117,9 +125,11 @@ func applyProgress(run *berth.Run, p *delivery.Progress) {
 	if p.StatusLabel != "" {
 		run.StatusLabel = &p.StatusLabel
 	}
-}
-
-// request is what a backend gets to work on a run.
-func (e *Engine) request(run *berth.Run, attempt int) delivery.Request {
-	return delivery.Request{Run: run, Payload: run.Payload, Attempt: attempt, OrgID: e.org.ID, ClientSecret: []byte(e.org.ClientSecret)}
+	if p.Entity != nil && run.Entity == nil {
+		run.Blueprint = &berth.Ref{Identifier: p.Entity.Blueprint}
+		run.Entity = &berth.Ref{Identifier: p.Entity.Identifier, Title: p.Entity.Title}
+	}
+	if p.InstallationID != "" {
+		run.InstallationID, run.PendingExecution = &p.InstallationID, true
+	}
 }

@@ -13,14 +13,6 @@ import (
 	"github.com/berthdev/berth/store"
 )
 
-// newRun is a run an event creates, prepared outside the transaction.
-type newRun struct {
-	run         *berth.Run
-	triggerData json.RawMessage
-	logs        []string
-	deliverKey  string // ordering key of its delivery job
-}
-
 // match handles one match job: it finds the automations the event fires,
 // prepares their runs, and commits the runs, their events and their
 // delivery jobs together with the job's completion.
@@ -35,7 +27,7 @@ func (e *Engine) match(ctx context.Context, j store.Job) error {
 	}
 	return e.db.Write(ctx, func(q *store.Queries) error {
 		for _, nr := range runs {
-			if err := e.createRun(ctx, q, ev, nr); err != nil {
+			if _, err := service.StoreRun(ctx, q, nr); err != nil { // false: the event made this run already
 				return err
 			}
 		}
@@ -45,7 +37,7 @@ func (e *Engine) match(ctx context.Context, j store.Job) error {
 
 // runsFor evaluates the candidate automations of ev and prepares a run for
 // each that fires. The event is decoded once and shared by all of them.
-func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*newRun, error) {
+func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*service.NewRun, error) {
 	set, err := e.actions.get(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +58,7 @@ func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*newRun, error
 	if err != nil {
 		return nil, err
 	}
-	var runs []*newRun
+	var runs []*service.NewRun
 	for _, a := range candidates {
 		if !e.fires(ctx, ev, a, eventData) {
 			continue
@@ -75,6 +67,7 @@ func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*newRun, error
 		if err != nil {
 			return nil, err
 		}
+		nr.Unwatched = !set.index.ListensToRuns(a.Identifier)
 		runs = append(runs, nr)
 	}
 	return runs, nil
@@ -103,7 +96,7 @@ func (e *Engine) fires(ctx context.Context, ev *berth.Event, a *action.Compiled,
 }
 
 // prepareRun renders a's invocation for ev into a new run.
-func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject json.RawMessage, a *action.Compiled) (*newRun, error) {
+func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject json.RawMessage, a *action.Compiled) (*service.NewRun, error) {
 	now := time.Now()
 	at := berth.FormatTime(now)
 	id := berth.NewID("r_", 16)
@@ -118,58 +111,16 @@ func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject js
 		CreatedAt: at, CreatedBy: actorID(ev.Trigger.By), UpdatedAt: at, UpdatedBy: actorID(ev.Trigger.By),
 		Depth: ev.Depth + 1, Automation: a.Identifier, IdempotencyKey: ev.ID + "/" + a.Identifier,
 	}
-	nr := &newRun{run: run, triggerData: td, deliverKey: "deliver/" + a.Identifier + "/" + subject(ev)}
+	nr := &service.NewRun{Run: run, TriggerData: td, DeliverKey: "deliver/" + a.Identifier + "/" + subject(ev),
+		Trigger: berth.Trigger{By: ev.Trigger.By, Origin: berth.OriginAutomation, At: at}}
 	if ev.ResourceType == berth.ResourceEntity {
 		run.Blueprint = &berth.Ref{Identifier: ev.Blueprint}
 		run.Entity = &berth.Ref{Identifier: ev.Entity}
 	}
-	e.render(ctx, a, td, nr)
+	if err := e.renderer.Render(ctx, a, nr); err != nil {
+		return nil, err
+	}
 	return nr, nil
-}
-
-// render renders the invocation into the run's payload. Failing expressions
-// render as null with a log line, or fail the run in strict mode.
-func (e *Engine) render(ctx context.Context, a *action.Compiled, triggerData json.RawMessage, nr *newRun) {
-	data, err := jqtemplate.ParseData(triggerData)
-	var res jqtemplate.Result
-	if err == nil {
-		res, err = a.Invocation.Render(ctx, data, jqtemplate.Options{Strict: e.cfg.StrictTemplates})
-	}
-	for _, w := range res.Warnings {
-		nr.logs = append(nr.logs, "template: "+w.Error()+" (rendered as null)")
-	}
-	if err == nil {
-		nr.run.Payload, err = jqtemplate.Marshal(res.Value)
-	}
-	if err != nil {
-		nr.run.Payload = json.RawMessage("null")
-		failRun(nr.run, "the invocation template failed: "+err.Error())
-		nr.logs = append(nr.logs, "template: "+err.Error())
-	}
-}
-
-// createRun stores a prepared run, unless the event already made one for
-// this automation, with its log lines, its RUN_CREATED event and, when it is
-// in progress, its delivery job.
-func (e *Engine) createRun(ctx context.Context, q *store.Queries, ev *berth.Event, nr *newRun) error {
-	inserted, err := q.InsertRun(ctx, nr.run, nr.triggerData)
-	if err != nil || !inserted {
-		return err
-	}
-	now := time.Now()
-	for _, l := range nr.logs {
-		if err := service.AddRunLog(ctx, q, nr.run.ID, "berth", l, now); err != nil {
-			return err
-		}
-	}
-	trigger := berth.Trigger{By: ev.Trigger.By, Origin: berth.OriginAutomation, At: nr.run.CreatedAt}
-	if err := service.RecordRunChange(ctx, q, trigger, nil, nr.run); err != nil {
-		return err
-	}
-	if nr.run.Status != berth.RunInProgress {
-		return nil
-	}
-	return q.EnqueueJob(ctx, store.Job{Kind: service.JobDeliver, Ref: nr.run.ID, OrderingKey: nr.deliverKey}, now)
 }
 
 // subject names what an event is about, for ordering deliveries.
@@ -178,12 +129,6 @@ func subject(ev *berth.Event) string {
 		return "run/" + ev.RunID
 	}
 	return "entity/" + ev.Blueprint + "/" + ev.Entity
-}
-
-func failRun(r *berth.Run, summary string) {
-	r.Status = berth.RunFailure
-	r.Summary = &summary
-	r.EndedAt = &r.UpdatedAt
 }
 
 func title(a *berth.Action) *string {

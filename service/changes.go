@@ -76,11 +76,12 @@ func armTimers(ctx context.Context, q *store.Queries, bp *berth.Blueprint, befor
 			continue
 		}
 		ref := TimerRef(bp.Identifier, e.Identifier, p)
-		if _, err := q.DeleteJobs(ctx, JobTimer, ref); err != nil {
+		key := "timer/" + ref
+		if _, err := q.DeleteJobs(ctx, JobTimer, key); err != nil {
 			return err
 		}
 		if hasNext {
-			job := store.Job{Kind: JobTimer, Ref: ref, Payload: next.UTC().Format(time.RFC3339Nano)}
+			job := store.Job{Kind: JobTimer, Ref: ref, OrderingKey: key, Payload: next.UTC().Format(time.RFC3339Nano)}
 			if err := q.EnqueueJob(ctx, job, next); err != nil {
 				return err
 			}

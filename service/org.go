@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/seal"
 	"github.com/berthdev/berth/store"
 )
 
@@ -18,6 +19,9 @@ type Org struct {
 	ClientSecret string
 	// TokenKey signs access tokens; shared by every instance of the store.
 	TokenKey []byte
+	// SecretsKey seals organization secrets and the payloads that hold
+	// them (BERTH_SECRETS_KEY, or generated and stored on first start).
+	SecretsKey *seal.Key
 	// GeneratedCredentials is true when this start generated the
 	// credentials, so the caller prints them once.
 	GeneratedCredentials bool
@@ -29,6 +33,7 @@ type OrgConfig struct {
 	ID           string // BERTH_ORG_ID
 	ClientID     string // BERTH_CLIENT_ID
 	ClientSecret string // BERTH_CLIENT_SECRET
+	SecretsKey   string // BERTH_SECRETS_KEY: never stored
 }
 
 // Setting keys of the organization.
@@ -63,7 +68,10 @@ func LoadOrg(ctx context.Context, db *store.DB, cfg OrgConfig) (*Org, error) {
 		if err != nil {
 			return err
 		}
-		org.TokenKey, err = base64.StdEncoding.DecodeString(key)
+		if org.TokenKey, err = base64.StdEncoding.DecodeString(key); err != nil {
+			return err
+		}
+		org.SecretsKey, err = loadSecretsKey(ctx, q, cfg.SecretsKey)
 		return err
 	})
 	if err != nil {

@@ -13,6 +13,13 @@ import (
 // RUN_UPDATED and ANY_RUN_CHANGE automations match (spec 7.2). The run's
 // depth and automation travel with the event for loop protection.
 func RecordRunChange(ctx context.Context, q *store.Queries, trigger berth.Trigger, before, after *berth.Run) error {
+	return RecordRunChangeFor(ctx, q, trigger, before, after, true)
+}
+
+// RecordRunChangeFor is RecordRunChange for a caller that knows whether any
+// automation listens to this action's runs: when none does, the event is
+// recorded (the audit log shows it) but not queued for matching.
+func RecordRunChangeFor(ctx context.Context, q *store.Queries, trigger berth.Trigger, before, after *berth.Run, listened bool) error {
 	action := berth.ActionUpdate
 	if before == nil {
 		action = berth.ActionCreate
@@ -28,6 +35,9 @@ func RecordRunChange(ctx context.Context, q *store.Queries, trigger berth.Trigge
 	}
 	if after.Entity != nil {
 		ev.Entity = after.Entity.Identifier
+	}
+	if !listened {
+		return q.AppendEvent(ctx, ev)
 	}
 	return record(ctx, q, ev)
 }

@@ -42,10 +42,10 @@ func (q *Queries) EnqueueJob(ctx context.Context, j Job, runAt time.Time) error 
 	return nil
 }
 
-// DeleteJobs removes the unclaimed jobs of a kind about ref (a disarmed
-// timer, for instance) and returns how many there were.
-func (q *Queries) DeleteJobs(ctx context.Context, kind, ref string) (int64, error) {
-	res, err := q.exec(ctx, "DELETE FROM jobs WHERE kind = ? AND ref = ? AND locked_until = 0", kind, ref)
+// DeleteJobs removes the unclaimed jobs of a kind with the given ordering
+// key (a disarmed timer, for instance) and returns how many there were.
+func (q *Queries) DeleteJobs(ctx context.Context, kind, orderingKey string) (int64, error) {
+	res, err := q.exec(ctx, "DELETE FROM jobs WHERE ordering_key = ? AND kind = ? AND locked_until = 0", orderingKey, kind)
 	if err != nil {
 		return 0, wrap(err, "delete jobs")
 	}

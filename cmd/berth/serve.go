@@ -15,7 +15,6 @@ import (
 	"github.com/berthdev/berth/api"
 	"github.com/berthdev/berth/auth"
 	"github.com/berthdev/berth/delivery"
-	"github.com/berthdev/berth/delivery/webhook"
 	"github.com/berthdev/berth/engine"
 	"github.com/berthdev/berth/netguard"
 	"github.com/berthdev/berth/service"
@@ -37,6 +36,9 @@ type serveConfig struct {
 	// AllowPrivateTargets lets webhooks reach loopback and private
 	// addresses (BERTH_ALLOW_PRIVATE_TARGETS); refused by default.
 	AllowPrivateTargets bool
+	// AllowSelfApproval lets users approve runs they executed
+	// (BERTH_ALLOW_SELF_APPROVAL); refused by default.
+	AllowSelfApproval bool
 	// WebhookTimeout bounds one webhook request, redirects included
 	// (BERTH_WEBHOOK_TIMEOUT, default 30s).
 	WebhookTimeout time.Duration
@@ -44,6 +46,9 @@ type serveConfig struct {
 	// BERTH_TEMPLATE_STRICT, BERTH_DELIVERY_ATTEMPTS,
 	// BERTH_DELIVERY_INITIAL_BACKOFF (1s), BERTH_DELIVERY_MAX_BACKOFF (10m).
 	Engine engine.Config
+	// Backends configures Kafka, GitHub, GitLab, Azure DevOps and the
+	// execution agent (see backends.go, docs/BACKENDS.md).
+	Backends backendsConfig
 }
 
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -62,7 +67,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
-	cfg.Org = service.OrgConfig{ID: getenv("BERTH_ORG_ID"), ClientID: getenv("BERTH_CLIENT_ID"), ClientSecret: getenv("BERTH_CLIENT_SECRET")}
+	cfg.Org = service.OrgConfig{ID: getenv("BERTH_ORG_ID"), ClientID: getenv("BERTH_CLIENT_ID"), ClientSecret: getenv("BERTH_CLIENT_SECRET"),
+		SecretsKey: getenv("BERTH_SECRETS_KEY")}
 	return cfg, cfg.validate()
 }
 
@@ -89,6 +95,9 @@ func parseEnv(cfg *serveConfig, getenv func(string) string) error {
 	if cfg.Engine.StrictTemplates, err = envBool(getenv, "BERTH_TEMPLATE_STRICT"); err != nil {
 		return err
 	}
+	if cfg.AllowSelfApproval, err = envBool(getenv, "BERTH_ALLOW_SELF_APPROVAL"); err != nil {
+		return err
+	}
 	if cfg.Engine.MaxDepth, err = envInt(getenv, "BERTH_MAX_CHAIN_DEPTH"); err != nil {
 		return err
 	}
@@ -104,7 +113,10 @@ func parseEnv(cfg *serveConfig, getenv func(string) string) error {
 	if cfg.Engine.Policy.Max, err = envDuration(getenv, "BERTH_DELIVERY_MAX_BACKOFF", cfg.Engine.Policy.Max); err != nil {
 		return err
 	}
-	cfg.WebhookTimeout, err = envDuration(getenv, "BERTH_WEBHOOK_TIMEOUT", 30*time.Second)
+	if cfg.WebhookTimeout, err = envDuration(getenv, "BERTH_WEBHOOK_TIMEOUT", 30*time.Second); err != nil {
+		return err
+	}
+	cfg.Backends, err = parseBackends(getenv)
 	return err
 }
 
@@ -180,8 +192,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	guard := netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
-	webhooks := webhook.New(netguard.NewClient(guard, cfg.WebhookTimeout, 0))
-	backends := delivery.Registry{"WEBHOOK": webhooks, "SLACK": webhooks, "JENKINS": webhooks}
+	backends, closeBackends, err := cfg.Backends.registry(netguard.NewClient(guard, cfg.WebhookTimeout, 0), catalog, secretLookup(db, org.SecretsKey), log)
+	if err != nil {
+		return err
+	}
+	defer closeBackends()
 	eng := engine.New(db, org, backends, cfg.Engine, log)
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
@@ -195,6 +210,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Runs:    service.NewRuns(db),
 		Issuer:  auth.NewIssuer(org.ID, org.ClientID, org.ClientSecret, org.TokenKey, nil),
 		Ready:   func(r *http.Request) error { return db.Ping(r.Context()) },
+		Execution: service.NewExecution(db, org, service.ExecutionConfig{
+			StrictTemplates: cfg.Engine.StrictTemplates, AllowSelfApproval: cfg.AllowSelfApproval}),
+		Users:   service.NewUsers(db, catalog),
+		Secrets: service.NewSecrets(db, org.SecretsKey),
 	}, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)

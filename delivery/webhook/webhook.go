@@ -29,6 +29,10 @@ const maxResponse = 1 << 20
 type Backend struct {
 	Client *http.Client
 	Now    func() time.Time // default time.Now
+	// Agent, when set, delivers agent: true invocations for Port's execution
+	// agent instead of calling the URL: a Kafka publisher (delivery/kafka)
+	// or the polling queue (delivery/integration). Without it they fail.
+	Agent delivery.Backend
 }
 
 var _ delivery.Backend = (*Backend)(nil)
@@ -72,8 +76,11 @@ func (b *Backend) Deliver(ctx context.Context, req delivery.Request) delivery.Re
 		return delivery.Result{Outcome: delivery.Failed, Error: "the rendered invocation is not a WEBHOOK invocation: " + err.Error()}
 	}
 	if inv.Agent {
+		if b.Agent != nil {
+			return b.Agent.Deliver(ctx, req)
+		}
 		return delivery.Result{Outcome: delivery.Failed, Target: inv.URL,
-			Error: "agent: true hands runs to Port's execution agent over Kafka, which this berth is not configured for (set BERTH_KAFKA_BROKERS)"}
+			Error: "agent: true hands runs to Port's execution agent, which this berth is not configured for (set BERTH_KAFKA_BROKERS, or BERTH_AGENT_STREAMER=POLLING)"}
 	}
 	httpReq, err := b.request(ctx, req, &inv)
 	if err != nil {

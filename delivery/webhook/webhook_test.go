@@ -3,9 +3,12 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -153,5 +156,64 @@ func TestBadRenderedInvocation(t *testing.T) {
 		if res := deliver(t, allowed(), payload); res.Outcome != delivery.Failed || res.Error == "" {
 			t.Errorf("%s: %+v, want a permanent failure saying why", payload, res)
 		}
+	}
+}
+
+// TestRedirectsAreGuarded: a target the guard allows that redirects to an
+// address it refuses (another loopback address, cloud metadata) is not
+// followed there, and at most 3 redirects are followed.
+func TestRedirectsAreGuarded(t *testing.T) {
+	t.Parallel()
+	inner, innerHits := target(t, 200, "", 0) // 127.0.0.1, not allowed
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("127.0.0.2 not available: %v", err)
+	}
+	hops := 0
+	var mu sync.Mutex
+	outer := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hops++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/to-loopback":
+			http.Redirect(w, r, inner.URL+"/secret", http.StatusFound)
+		case "/to-metadata":
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data", http.StatusTemporaryRedirect)
+		case "/ok":
+			w.WriteHeader(200)
+		default: // /loop/N redirects to /loop/N+1 on itself
+			var n int
+			fmt.Sscanf(r.URL.Path, "/loop/%d", &n)
+			http.Redirect(w, r, fmt.Sprintf("/loop/%d", n+1), http.StatusFound)
+		}
+	}))
+	outer.Listener.Close()
+	outer.Listener = ln
+	outer.Start()
+	t.Cleanup(outer.Close)
+
+	guard := netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}}
+	b := webhook.New(netguard.NewClient(guard, 2*time.Second, 0))
+	for _, path := range []string{"/to-loopback", "/to-metadata"} {
+		res := deliver(t, b, `{"type":"WEBHOOK","url":"`+outer.URL+path+`","body":{}}`)
+		if res.Outcome != delivery.Failed || !strings.Contains(res.Error, "refused to connect") || len(res.Logs) == 0 {
+			t.Errorf("redirect %s: %+v, want a permanent refusal", path, res)
+		}
+	}
+	if n := len(innerHits()); n != 0 {
+		t.Fatalf("the private target behind a redirect got %d requests", n)
+	}
+	if res := deliver(t, b, `{"type":"WEBHOOK","url":"`+outer.URL+`/ok"}`); res.Outcome != delivery.Delivered {
+		t.Fatalf("allowed target: %+v", res)
+	}
+	mu.Lock()
+	hops = 0
+	mu.Unlock()
+	res := deliver(t, b, `{"type":"WEBHOOK","url":"`+outer.URL+`/loop/0"}`)
+	mu.Lock()
+	defer mu.Unlock()
+	if res.Outcome != delivery.Failed || !strings.Contains(res.Error, "redirects") || hops != 4 {
+		t.Fatalf("redirect loop: %+v after %d requests, want a failure after the original request and 3 redirects", res, hops)
 	}
 }
