@@ -43,7 +43,9 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 	} else {
 		res = delivery.Result{Outcome: delivery.Failed, Target: typ, Error: fmt.Sprintf("no backend delivers invocation type %q", typ)}
 	}
-	attempt := &berth.Attempt{At: berth.FormatTime(start), DurationMS: time.Since(start).Milliseconds(), Target: res.Target,
+	took := time.Since(start)
+	e.cfg.Observer.Delivered(typ, res.Outcome.String(), took)
+	attempt := &berth.Attempt{At: berth.FormatTime(start), DurationMS: took.Milliseconds(), Target: res.Target,
 		StatusCode: res.StatusCode, Error: res.Error, Response: excerpt(res.Response), Outcome: res.Outcome.String()}
 	return e.db.Write(ctx, func(q *store.Queries) error {
 		return e.recordAttempt(ctx, q, j, run.ID, attempt, res)
@@ -51,10 +53,6 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 }
 
 func (e *Engine) recordAttempt(ctx context.Context, q *store.Queries, j store.Job, runID string, a *berth.Attempt, res delivery.Result) error {
-	run, err := q.Run(ctx, runID) // re-read: the backend may have reported meanwhile
-	if err != nil {
-		return err
-	}
 	if err := q.AppendAttempt(ctx, runID, a); err != nil {
 		return err
 	}
@@ -81,8 +79,16 @@ func (e *Engine) recordAttempt(ctx context.Context, q *store.Queries, j store.Jo
 			res.Finish = &delivery.Finish{Status: berth.RunFailure, Summary: "Delivery failed: " + describe(res)}
 		}
 	}
-	if err := e.applyOutcome(ctx, q, run, res, now); err != nil {
-		return err
+	if res.Finish != nil || res.Progress != nil || res.Follow != nil {
+		// Re-read the run here: its backend may have reported meanwhile.
+		// A plain delivery (the common case) changes nothing on the run.
+		run, err := q.Run(ctx, runID)
+		if err != nil {
+			return err
+		}
+		if err := e.applyOutcome(ctx, q, run, res, now); err != nil {
+			return err
+		}
 	}
 	return q.CompleteJob(ctx, j.ID, e.worker)
 }

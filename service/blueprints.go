@@ -19,6 +19,9 @@ type Catalog struct {
 	// schemas caches compiled entity schemas by blueprint, keyed on the
 	// blueprint's updatedAt so an update recompiles.
 	schemas sync.Map // identifier → *cachedSchema
+	// decoded caches decoded blueprints the same way: entity writes read
+	// their blueprint each time, and decoding it cost more than reading.
+	decoded sync.Map // identifier → *berth.Blueprint
 }
 
 type cachedSchema struct {
@@ -127,7 +130,7 @@ func (c *Catalog) updateBlueprint(ctx context.Context, ch Change, id string,
 			return err
 		}
 		now := c.now()
-		bp.Meta = berth.Meta{CreatedAt: old.CreatedAt, CreatedBy: old.CreatedBy, UpdatedAt: berth.FormatTime(now), UpdatedBy: ch.by()}
+		bp.Meta = berth.Meta{CreatedAt: old.CreatedAt, CreatedBy: old.CreatedBy, UpdatedAt: laterThan(old.UpdatedAt, now), UpdatedBy: ch.by()}
 		if err := q.UpdateBlueprint(ctx, bp); err != nil {
 			return err
 		}
@@ -203,6 +206,25 @@ func (c *Catalog) recordBlueprint(ctx context.Context, q *store.Queries, ch Chan
 	return q.AppendEvent(ctx, ev)
 }
 
+// blueprint returns a blueprint for an entity write: read from the store's
+// row version, decoded only when it changed. The result is shared and must
+// not be modified.
+func (c *Catalog) blueprint(ctx context.Context, q *store.Queries, id string) (*berth.Blueprint, error) {
+	version, err := q.BlueprintVersion(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := c.decoded.Load(id); ok && v.(*berth.Blueprint).UpdatedAt == version {
+		return v.(*berth.Blueprint), nil
+	}
+	bp, err := q.Blueprint(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.decoded.Store(id, bp)
+	return bp, nil
+}
+
 // entitySchema returns the compiled entity schema of bp, from the cache when
 // bp has not changed since it was compiled.
 func (c *Catalog) entitySchema(bp *berth.Blueprint) (*catalog.EntitySchema, error) {
@@ -226,4 +248,19 @@ func marshalOrNil[T any](v *T) json.RawMessage {
 		return nil
 	}
 	return b
+}
+
+// laterThan formats now, or one millisecond after prev when now would not
+// sort after it: updatedAt is the version compiled schemas and decoded
+// blueprints are cached by, so every write must change it.
+func laterThan(prev string, now time.Time) string {
+	at := berth.FormatTime(now)
+	if at > prev {
+		return at
+	}
+	t, err := time.Parse(berth.TimeFormat, prev)
+	if err != nil {
+		return at
+	}
+	return berth.FormatTime(t.Add(time.Millisecond))
 }

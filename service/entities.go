@@ -52,7 +52,7 @@ func (c *Catalog) CreateEntity(ctx context.Context, ch Change, blueprint string,
 	var out *berth.Entity
 	var created bool
 	err := c.write(ctx, opt, func(q *store.Queries) error {
-		bp, err := q.Blueprint(ctx, blueprint)
+		bp, err := c.blueprint(ctx, q, blueprint)
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (c *Catalog) updateEntity(ctx context.Context, ch Change, blueprint, id str
 	change func(old *berth.Entity) (*berth.Entity, error)) (*berth.Entity, error) {
 	var out *berth.Entity
 	err := c.write(ctx, opt, func(q *store.Queries) error {
-		bp, err := q.Blueprint(ctx, blueprint)
+		bp, err := c.blueprint(ctx, q, blueprint)
 		if err != nil {
 			return err
 		}
@@ -180,14 +180,14 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 		if err := q.UpdateEntity(ctx, e); err != nil {
 			return nil, err
 		}
-		return e, c.recordEntity(ctx, q, ch, now, berth.ActionUpdate, old, e)
+		return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e)
 	}
 	e.CreatedAt, e.CreatedBy = berth.FormatTime(now), ch.by()
 	e.UpdatedAt, e.UpdatedBy = e.CreatedAt, e.CreatedBy
 	if err := q.InsertEntity(ctx, e); err != nil {
 		return nil, err
 	}
-	return e, c.recordEntity(ctx, q, ch, now, berth.ActionCreate, nil, e)
+	return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e)
 }
 
 // checkRelationTargets makes sure every entity e relates to exists, creating
@@ -247,7 +247,11 @@ func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change,
 	if err := q.DeleteEntity(ctx, blueprint, id); err != nil {
 		return err
 	}
-	if err := c.recordEntity(ctx, q, ch, c.now(), berth.ActionDelete, old, nil); err != nil {
+	bp, err := c.blueprint(ctx, q, blueprint)
+	if err != nil {
+		return err
+	}
+	if err := c.recordEntity(ctx, q, ch, c.now(), bp, berth.ActionDelete, old, nil); err != nil {
 		return err
 	}
 	return c.detachReferrers(ctx, q, ch, blueprint, id, deleteDependents)
@@ -341,7 +345,7 @@ func withoutTarget(v any, id string) (any, bool) {
 	return v, false
 }
 
-func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, action string, before, after *berth.Entity) error {
+func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity) error {
 	e := after
 	if e == nil {
 		e = before
@@ -353,10 +357,6 @@ func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change,
 		Before: marshalOrNil(before), After: marshalOrNil(after),
 	}
 	if err := record(ctx, q, ev); err != nil {
-		return err
-	}
-	bp, err := q.Blueprint(ctx, e.Blueprint)
-	if err != nil {
 		return err
 	}
 	return armTimers(ctx, q, bp, before, after)

@@ -59,19 +59,23 @@ func (b *batcher) run() {
 		case <-b.stop:
 			return
 		}
-		batch := []*writeRequest{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.requests:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
+		batch := b.fill([]*writeRequest{first})
 		b.commit(batch)
 		b.stmts.preparePending(context.Background())
 	}
+}
+
+// fill adds the requests that are already waiting to batch.
+func (b *batcher) fill(batch []*writeRequest) []*writeRequest {
+	for len(batch) < maxBatch {
+		select {
+		case r := <-b.requests:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs a batch in one transaction and tells each caller its result.

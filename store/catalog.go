@@ -25,6 +25,17 @@ func (q *Queries) Blueprint(ctx context.Context, id string) (*berth.Blueprint, e
 	return decodeDoc[berth.Blueprint](doc)
 }
 
+// BlueprintVersion returns a blueprint's updatedAt, which changes with every
+// write of it. Errors: not_found.
+func (q *Queries) BlueprintVersion(ctx context.Context, id string) (string, error) {
+	var v string
+	err := q.queryRow(ctx, "SELECT updated_at FROM blueprints WHERE identifier = ?", id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", berth.Errorf(berth.CodeNotFound, "blueprint %q was not found", id)
+	}
+	return v, wrap(err, "blueprint version")
+}
+
 // Blueprints returns every blueprint, ordered by identifier.
 func (q *Queries) Blueprints(ctx context.Context) ([]*berth.Blueprint, error) {
 	rows, err := q.query(ctx, "SELECT doc FROM blueprints ORDER BY identifier")

@@ -22,6 +22,9 @@ func (q *Queries) AppendEvent(ctx context.Context, ev *berth.Event) error {
 		ev.ID, ev.ResourceType, ev.Action, ev.Status, ev.Blueprint, ev.Entity, ev.Property,
 		ev.RunID, ev.ActionIdentifier, ev.LinkedRunID, ev.Trigger.Origin, ev.Trigger.At, string(trigger),
 		nullableJSON(ev.Before), nullableJSON(ev.After), ev.Depth, ev.CausedBy).Scan(&ev.Seq)
+	if err == nil {
+		q.noteEvent(ev)
+	}
 	return wrap(err, "append event")
 }
 
@@ -64,7 +67,7 @@ func (q *Queries) Events(ctx context.Context, f EventFilter) ([]*berth.Event, er
 		add("entity = ?", f.Entity)
 	}
 	if f.RunID != "" {
-		add("(linked_run_id = ? OR run_id = ?)", f.RunID, f.RunID)
+		add("((linked_run_id = ? AND linked_run_id <> '') OR (run_id = ? AND run_id <> ''))", f.RunID, f.RunID)
 	}
 	inList(&where, &args, "origin", f.Origins)
 	inList(&where, &args, "resource_type", f.Resources)

@@ -90,8 +90,8 @@ func (q *Queries) Runs(ctx context.Context, f RunFilter) ([]*berth.Run, error) {
 	var args []any
 	for col, v := range map[string]string{"action": f.Action, "entity": f.Entity, "blueprint": f.Blueprint,
 		"created_by": f.CreatedBy, "external_run_id": f.ExternalRunID} {
-		if v != "" {
-			where, args = append(where, col+" = ?"), append(args, v)
+		if v != "" { // "<> ''" lets the partial indexes apply
+			where, args = append(where, col+" = ? AND "+col+" <> ''"), append(args, v)
 		}
 	}
 	if f.Active {
@@ -171,12 +171,9 @@ func (q *Queries) RunLogs(ctx context.Context, runID string, limit, offset int) 
 
 // AppendAttempt records a delivery attempt of a run; a.N is set to its number.
 func (q *Queries) AppendAttempt(ctx context.Context, runID string, a *berth.Attempt) error {
-	err := q.queryRow(ctx, "SELECT COALESCE(MAX(n), 0) + 1 FROM run_attempts WHERE run_id = ?", runID).Scan(&a.N)
-	if err != nil {
-		return wrap(err, "number attempt")
-	}
-	_, err = q.exec(ctx, `INSERT INTO run_attempts (run_id, n, at, duration_ms, target, status_code, error, response, outcome)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, runID, a.N, a.At, a.DurationMS, a.Target, a.StatusCode, a.Error, a.Response, a.Outcome)
+	err := q.queryRow(ctx, `INSERT INTO run_attempts (run_id, n, at, duration_ms, target, status_code, error, response, outcome)
+		SELECT ?, COALESCE(MAX(n), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM run_attempts WHERE run_id = ? RETURNING n`,
+		runID, a.At, a.DurationMS, a.Target, a.StatusCode, a.Error, a.Response, a.Outcome, runID).Scan(&a.N)
 	return wrap(err, "append attempt")
 }
 

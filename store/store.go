@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berthdev/berth"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
@@ -43,6 +44,9 @@ type DB struct {
 	writeStmts, readStmts *stmtCache
 	closed                sync.Once
 	err                   error // of the first Close
+
+	// commits tells committed events to the observer set by OnCommit.
+	commits observer
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -87,7 +91,11 @@ func openSQLite(path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	// WAL with synchronous=NORMAL: a commit is durable against a crash of
+	// berth (the WAL is written before the commit returns) and the database
+	// stays consistent on power loss; fsync happens at checkpoints.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)&_pragma=temp_store(MEMORY)"
 	write, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&"+pragmas)
 	if err != nil {
 		lock.Close()
@@ -166,6 +174,11 @@ func (db *DB) Read() *Queries {
 // rolling back otherwise. On SQLite, writes that arrive together share one
 // commit (group commit), each still atomic on its own.
 func (db *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
+	return db.observed(fn, func(fn func(q *Queries) error) error { return db.writeTx(ctx, fn) })
+}
+
+// writeTx is Write without the commit observer.
+func (db *DB) writeTx(ctx context.Context, fn func(q *Queries) error) error {
 	if db.batch != nil {
 		return db.batch.write(ctx, fn)
 	}
@@ -201,6 +214,8 @@ type Queries struct {
 	d     *dialect
 	wake  func() // wakes this instance's job workers
 	woken bool   // wake once the transaction commits (never on rollback)
+	// events collects the events appended, for the commit observer.
+	events *[]*berth.Event
 	// stmts, when set, holds prepared statements for x's pool; tx is set
 	// when x is a transaction on that pool.
 	stmts *stmtCache

@@ -39,8 +39,8 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_created ON runs (created_at);
 CREATE INDEX runs_action ON runs (action, created_at);
-CREATE INDEX runs_entity ON runs (entity, created_at);
-CREATE INDEX runs_external ON runs (external_run_id);
+CREATE INDEX runs_entity ON runs (entity, created_at) WHERE entity <> '';
+CREATE INDEX runs_external ON runs (external_run_id) WHERE external_run_id <> '';
 
 CREATE TABLE run_logs (
     seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
