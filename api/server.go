@@ -26,8 +26,16 @@ type Server struct {
 	Secrets   *service.Secrets
 	// Ready reports whether the store answers, for /healthz.
 	Ready func(r *http.Request) error
-	log   *slog.Logger
-	mux   *http.ServeMux
+	// Health adds details to /healthz: the store engine, queue depths.
+	Health func(ctx context.Context) map[string]any
+	// Metrics, when set, is served at GET /metrics without authentication
+	// (Prometheus scrapes it).
+	Metrics http.Handler
+	// Console, when set, serves every path outside /v1/ that no route
+	// takes (the web console); /v1/... paths always answer in JSON.
+	Console http.Handler
+	log     *slog.Logger
+	mux     *http.ServeMux
 }
 
 // NewServer returns the API with every route registered.
@@ -41,6 +49,9 @@ func NewServer(s Server, log *slog.Logger) *Server {
 
 func (s *Server) routes() {
 	s.mux.Handle("GET /healthz", s.handle(s.healthz))
+	if s.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.Metrics)
+	}
 	s.mux.Handle("POST /v1/auth/access_token", s.handle(s.accessToken))
 
 	s.private("GET /v1/blueprints", s.listBlueprints)
@@ -129,6 +140,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		return berth.Errorf(berth.CodeMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
 	}
+	if s.Console != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+		s.Console.ServeHTTP(w, r)
+		return nil
+	}
 	return berth.Errorf(berth.CodeNotFound, "no route %s %s", r.Method, r.URL.Path)
 }
 
@@ -140,7 +155,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	return ok(w, http.StatusOK, "status", "ready")
+	body := map[string]any{"ok": true, "status": "ready"}
+	if s.Health != nil {
+		for k, v := range s.Health(r.Context()) {
+			body[k] = v
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
 }
 
 type tokenResponse struct {

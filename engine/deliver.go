@@ -44,7 +44,8 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 		res = delivery.Result{Outcome: delivery.Failed, Target: typ, Error: fmt.Sprintf("no backend delivers invocation type %q", typ)}
 	}
 	took := time.Since(start)
-	e.cfg.Observer.Delivered(typ, res.Outcome.String(), took)
+	e.cfg.Observer.Delivered(Attempt{Run: run, Backend: typ, Outcome: res.Outcome.String(), Number: j.Attempts,
+		Start: start, Took: took, StatusCode: res.StatusCode, Error: res.Error})
 	attempt := &berth.Attempt{At: berth.FormatTime(start), DurationMS: took.Milliseconds(), Target: res.Target,
 		StatusCode: res.StatusCode, Error: res.Error, Response: excerpt(res.Response), Outcome: res.Outcome.String()}
 	return e.db.Write(ctx, func(q *store.Queries) error {

@@ -26,8 +26,9 @@ type Config struct {
 	MaxDepth int
 	// Deliveries is how many deliveries run at once (default 64).
 	Deliveries int
-	// Lease is how long a claimed job is held before another instance may
-	// take it over (default 2m; longer than any delivery timeout).
+	// Lease is how long a claimed job is held without a heartbeat before
+	// another instance may take it over (default 30s). Running jobs are
+	// renewed every Lease/3, so a delivery may take longer than a lease.
 	Lease time.Duration
 	// Poll bounds how long a worker sleeps without a wake-up (default 1s).
 	Poll time.Duration
@@ -36,13 +37,19 @@ type Config struct {
 	// StrictTemplates fails a run whose template expressions fail, instead
 	// of rendering them as null with a log line.
 	StrictTemplates bool
+	// Observer is told of matches and delivery attempts, for metrics and
+	// traces (default: nobody).
+	Observer Observer
 }
 
 func (c Config) withDefaults() Config {
 	c.MaxDepth = cmp.Or(c.MaxDepth, 10)
 	c.Deliveries = cmp.Or(c.Deliveries, 64)
-	c.Lease = cmp.Or(c.Lease, 2*time.Minute)
+	c.Lease = cmp.Or(c.Lease, 30*time.Second)
 	c.Poll = cmp.Or(c.Poll, time.Second)
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 	if c.Policy.Attempts == 0 {
 		c.Policy = delivery.DefaultPolicy
 	}
@@ -76,7 +83,24 @@ func (e *Engine) Run(ctx context.Context) {
 	wg.Go(func() {
 		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.handleDelivery)
 	})
+	wg.Go(func() { e.heartbeat(ctx) })
 	wg.Wait()
+}
+
+// heartbeat renews this instance's leases every Lease/3 until ctx ends.
+func (e *Engine) heartbeat(ctx context.Context) {
+	t := time.NewTicker(e.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.db.RenewLeases(ctx, e.worker, e.cfg.Lease); err != nil && ctx.Err() == nil {
+				e.log.Error("renewing job leases failed", "err", err)
+			}
+		}
+	}
 }
 
 func (e *Engine) handleDelivery(ctx context.Context, j store.Job) error {

@@ -21,11 +21,13 @@ func (e *Engine) match(ctx context.Context, j store.Job) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	runs, err := e.runsFor(ctx, ev)
 	if err != nil {
+		e.cfg.Observer.Matched(ev, 0, start, err)
 		return err
 	}
-	return e.db.Write(ctx, func(q *store.Queries) error {
+	err = e.db.Write(ctx, func(q *store.Queries) error {
 		for _, nr := range runs {
 			if _, err := service.StoreRun(ctx, q, nr); err != nil { // false: the event made this run already
 				return err
@@ -33,6 +35,8 @@ func (e *Engine) match(ctx context.Context, j store.Job) error {
 		}
 		return q.CompleteJob(ctx, j.ID, e.worker)
 	})
+	e.cfg.Observer.Matched(ev, len(runs), start, err)
+	return err
 }
 
 // runsFor evaluates the candidate automations of ev and prepares a run for

@@ -129,6 +129,17 @@ func (q *Queries) RetryJob(ctx context.Context, id int64, worker string, runAt t
 	return leaseHeld(res, err)
 }
 
+// RenewLeases pushes the leases of every job worker holds to now+lease: the
+// heartbeat that keeps long deliveries claimed while letting the jobs of a
+// dead instance go after one short lease.
+func (db *DB) RenewLeases(ctx context.Context, worker string, lease time.Duration) error {
+	return db.Write(ctx, func(q *Queries) error {
+		_, err := q.exec(ctx, "UPDATE jobs SET locked_until = ? WHERE locked_by = ? AND locked_until > 0",
+			time.Now().Add(lease).UnixMilli(), worker)
+		return wrap(err, "renew leases")
+	})
+}
+
 // ExtendLease pushes a claimed job's lease to now+lease.
 func (db *DB) ExtendLease(ctx context.Context, id int64, worker string, lease time.Duration) error {
 	return db.Write(ctx, func(q *Queries) error {
@@ -224,4 +235,23 @@ func (db *DB) releaseStaleLeases(ctx context.Context) error {
 		_, err := q.exec(ctx, "UPDATE jobs SET locked_by = '', locked_until = 0 WHERE locked_by <> ''")
 		return wrap(err, "release stale leases")
 	})
+}
+
+// JobCounts returns how many jobs of each kind are queued (leased included).
+func (q *Queries) JobCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := q.query(ctx, "SELECT kind, count(*) FROM jobs GROUP BY kind")
+	if err != nil {
+		return nil, wrap(err, "job counts")
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, err
+		}
+		out[kind] = n
+	}
+	return out, rows.Err()
 }

@@ -64,3 +64,10 @@ func applyMigration(ctx context.Context, q *Queries, file string) error {
 	_, err = q.exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", version, nowString())
 	return err
 }
+
+// SchemaVersion returns the newest migration applied.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.Read().queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	return v, wrap(err, "schema version")
+}

@@ -35,7 +35,7 @@ type child struct {
 	logs *os.File
 }
 
-func startChild(t *testing.T, db, addr string) *child {
+func startChild(t *testing.T, db, addr string, env ...string) *child {
 	t.Helper()
 	logs, err := os.Create(filepath.Join(t.TempDir(), "berth.log"))
 	if err != nil {
@@ -45,6 +45,7 @@ func startChild(t *testing.T, db, addr string) *child {
 	cmd.Env = append(os.Environ(), "BERTH_TEST_CHILD_ARGS=serve --addr "+addr+" --db "+db,
 		"BERTH_CLIENT_ID="+testClientID, "BERTH_CLIENT_SECRET="+testClientSecret, "BERTH_ORG_ID=org_test",
 		"BERTH_ALLOW_PRIVATE_TARGETS=true")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

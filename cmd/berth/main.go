@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/berthdev/berth/cli"
 )
 
 func main() {
@@ -38,7 +40,10 @@ Usage:
   berth serve   [--addr 127.0.0.1:8080] [--db berth.db | postgres://...]
   berth render  --data DATA.json [--strict] TEMPLATE.json
   berth bench   [--db DSN | --url URL] [--duration 10s] [--rate 200]
-
+  berth migrate [--db berth.db | postgres://...]
+` + cli.Usage + `
+The client commands talk to BERTH_URL (default http://127.0.0.1:8080) with
+BERTH_CLIENT_ID and BERTH_CLIENT_SECRET; see docs/CLI.md.
 Run "berth COMMAND --help" for a command's flags.
 `
 
@@ -52,10 +57,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrateCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "render":
 		if code := renderCommand(args[1:], stdin, stdout, stderr); code != 0 {
+			return exitCode(code)
+		}
+		return nil
+	case "apply", "get", "delete", "runs", "execute":
+		env := cli.Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+		if code := cli.Run(ctx, args, env); code != 0 {
 			return exitCode(code)
 		}
 		return nil

@@ -113,6 +113,9 @@ func parseEnv(cfg *serveConfig, getenv func(string) string) error {
 	if cfg.Engine.Policy.Max, err = envDuration(getenv, "BERTH_DELIVERY_MAX_BACKOFF", cfg.Engine.Policy.Max); err != nil {
 		return err
 	}
+	if cfg.Engine.Lease, err = envDuration(getenv, "BERTH_JOB_LEASE", 30*time.Second); err != nil {
+		return err
+	}
 	if cfg.WebhookTimeout, err = envDuration(getenv, "BERTH_WEBHOOK_TIMEOUT", 30*time.Second); err != nil {
 		return err
 	}
@@ -197,22 +200,43 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeBackends()
+	obs, err := newObservability(db, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	cfg.Engine.Observer = obs.engineObserver()
 	eng := engine.New(db, org, backends, cfg.Engine, log)
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
 	go func() { eng.Run(engineCtx); close(engineDone) }()
 	defer func() { stopEngine(); <-engineDone }()
 
+	issuer := auth.NewIssuer(org.ID, org.ClientID, org.ClientSecret, org.TokenKey, nil)
+	users := service.NewUsers(db, catalog)
+	con, err := newConsole(db, org, cfg, issuer, users, log)
+	if err != nil {
+		return err
+	}
 	srv := api.NewServer(api.Server{
 		OrgID:   org.ID,
 		Catalog: catalog,
 		Actions: service.NewActions(db),
 		Runs:    service.NewRuns(db),
-		Issuer:  auth.NewIssuer(org.ID, org.ClientID, org.ClientSecret, org.TokenKey, nil),
+		Issuer:  issuer,
+		Console: con,
 		Ready:   func(r *http.Request) error { return db.Ping(r.Context()) },
+		Health: func(ctx context.Context) map[string]any {
+			queue, err := db.Read().JobCounts(ctx)
+			if err != nil {
+				return map[string]any{"store": db.Engine(), "queue": "unavailable"}
+			}
+			return map[string]any{"store": db.Engine(), "queue": queue}
+		},
+		Metrics: obs.metrics.Handler(),
 		Execution: service.NewExecution(db, org, service.ExecutionConfig{
 			StrictTemplates: cfg.Engine.StrictTemplates, AllowSelfApproval: cfg.AllowSelfApproval}),
-		Users:   service.NewUsers(db, catalog),
+		Users:   users,
 		Secrets: service.NewSecrets(db, org.SecretsKey),
 	}, log)
 
@@ -221,6 +245,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	httpSrv.RegisterOnShutdown(con.Shutdown) // end live-update streams
 	log.Info("berth serving", "addr", ln.Addr().String(), "store", db.Engine(), "org", org.ID)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

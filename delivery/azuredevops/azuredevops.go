@@ -149,4 +149,3 @@ func (b *Backend) sign(h http.Header, secret, body []byte) {
 	}
 	h.Set(HeaderSignature, signing.AzureDevOps(secret, body))
 }
-
