@@ -36,6 +36,8 @@ type Server struct {
 	Console http.Handler
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// privateRoutes lists the patterns that require a token, for tests.
+	privateRoutes []string
 }
 
 // NewServer returns the API with every route registered.
@@ -93,6 +95,7 @@ func (s *Server) routes() {
 
 // private registers a route that requires a bearer token.
 func (s *Server) private(pattern string, h handlerFunc) {
+	s.privateRoutes = append(s.privateRoutes, pattern)
 	s.mux.Handle(pattern, s.handle(s.authenticated(h)))
 }
 

@@ -18,7 +18,7 @@ import (
 // testServer is a real `berth serve` running in-process on a free loopback
 // port, stopped (through its context) when the test ends.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	DB     string
 	env    map[string]string
@@ -53,7 +53,7 @@ const (
 )
 
 // startServer starts berth on a fresh SQLite file with fixed credentials.
-func startServer(t *testing.T, env ...string) *testServer {
+func startServer(t testing.TB, env ...string) *testServer {
 	t.Helper()
 	s := &testServer{t: t, DB: filepath.Join(t.TempDir(), "berth.db"), env: map[string]string{
 		"BERTH_CLIENT_ID": testClientID, "BERTH_CLIENT_SECRET": testClientSecret, "BERTH_ORG_ID": "org_test",
@@ -178,7 +178,7 @@ func (s *testServer) accessToken() string {
 }
 
 // want fails the test unless r has the given status.
-func (r response) want(t *testing.T, status int) response {
+func (r response) want(t testing.TB, status int) response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Raw)
@@ -188,7 +188,7 @@ func (r response) want(t *testing.T, status int) response {
 
 // wantError fails the test unless r is an error envelope with the status
 // and, when field is not empty, a fields entry naming it.
-func (r response) wantError(t *testing.T, status int, field string) {
+func (r response) wantError(t testing.TB, status int, field string) {
 	t.Helper()
 	r.want(t, status)
 	if r.Body["ok"] != false || r.Body["error"] == nil || r.Body["message"] == nil {
