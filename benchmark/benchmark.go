@@ -20,8 +20,9 @@ import (
 
 // Config is what a benchmark run measures.
 type Config struct {
-	URL          string // berth under test
-	ClientID     string // its credentials
+	URL          string   // berth under test
+	MoreURLs     []string // further instances sharing its database: writes are spread over all
+	ClientID     string   // its credentials
 	ClientSecret string
 	Template     string        // path of the invocation template (notify-template.json)
 	Duration     time.Duration // of the throughput and latency phases (default 10s)
@@ -44,6 +45,7 @@ type Result struct {
 	HTTPLimitPerS      float64 `json:"http_limit_per_s"`
 	StoreLimitPerS     float64 `json:"store_limit_per_s"`
 	DB                 string  `json:"db"`
+	Instances          int     `json:"instances"`
 }
 
 // Run runs the benchmark and returns its result.
@@ -58,20 +60,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	writers := []*client{c}
+	for _, u := range cfg.MoreURLs {
+		writers = append(writers, &client{url: u, token: c.token, http: c.http})
+	}
 	prefix := "bench" + fmt.Sprint(time.Now().UnixNano()%1e6)
 	if err := setup(c, cfg.Template, rc.url, prefix); err != nil {
 		return nil, err
 	}
-	res := &Result{DB: cfg.DB}
-	fmt.Fprintf(cfg.Out, "berth bench: %s store, %s per phase, latency at %d events/s\n", cfg.DB, cfg.Duration, cfg.Rate)
-	if res.ThroughputRunsPerS, err = throughput(ctx, c, rc, cfg, prefix); err != nil {
+	res := &Result{DB: cfg.DB, Instances: len(writers)}
+	fmt.Fprintf(cfg.Out, "berth bench: %s store, %d instance(s), %s per phase, latency at %d events/s\n", cfg.DB, len(writers), cfg.Duration, cfg.Rate)
+	if res.ThroughputRunsPerS, err = throughput(ctx, writers, rc, cfg, prefix); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Out, "  throughput: %.0f runs delivered/s (sustained, %d writers, after %s warm-up)\n", res.ThroughputRunsPerS, cfg.Writers, cfg.Warmup)
 	if err := drain(ctx, c, rc, 60*time.Second); err != nil {
 		return nil, err
 	}
-	lat, err := latency(ctx, c, rc, cfg, prefix)
+	lat, err := latency(ctx, writers, rc, cfg, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +150,13 @@ func mustJSON(s string) []byte { b, _ := json.Marshal(s); return b }
 
 // throughput writes entities as fast as the server takes them and returns
 // the rate of webhooks received after the warm-up.
-func throughput(ctx context.Context, c *client, rc *receiver, cfg Config, prefix string) (float64, error) {
+func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config, prefix string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	for w := range cfg.Writers {
+		c := clients[w%len(clients)]
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				e := map[string]any{"identifier": fmt.Sprintf("t-%d-%d", w, i), "properties": map[string]any{"version": "v1", "replicas": i}}
@@ -197,7 +204,7 @@ type latencyResult struct{ rate, p50, p99, max float64 }
 
 // latency writes entities at a fixed rate and measures, for each, the time
 // from the write's acknowledgement to its webhook's arrival.
-func latency(ctx context.Context, c *client, rc *receiver, cfg Config, prefix string) (latencyResult, error) {
+func latency(ctx context.Context, clients []*client, rc *receiver, cfg Config, prefix string) (latencyResult, error) {
 	interval := time.Second / time.Duration(cfg.Rate)
 	n := int(cfg.Duration / interval)
 	acked := make([]time.Time, n)
@@ -208,6 +215,7 @@ func latency(ctx context.Context, c *client, rc *receiver, cfg Config, prefix st
 	for i := range n {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 		ids[i] = fmt.Sprintf("l-%d", i)
+		c := clients[i%len(clients)]
 		wg.Go(func() {
 			e := map[string]any{"identifier": ids[i], "properties": map[string]any{"version": "v1", "replicas": i}}
 			if err := c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201); err != nil {
@@ -222,7 +230,7 @@ func latency(ctx context.Context, c *client, rc *receiver, cfg Config, prefix st
 	if err, ok := failed.Load().(error); ok {
 		return latencyResult{}, fmt.Errorf("latency phase: %w", err)
 	}
-	if err := drain(ctx, c, rc, 60*time.Second); err != nil {
+	if err := drain(ctx, clients[0], rc, 60*time.Second); err != nil {
 		return latencyResult{}, err
 	}
 	var ms []float64

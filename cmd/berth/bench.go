@@ -28,6 +28,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	duration := fs.Duration("duration", 10*time.Second, "length of the throughput and latency phases")
 	rate := fs.Int("rate", 200, "events per second of the latency phase")
 	writers := fs.Int("writers", 32, "concurrent writers of the throughput phase")
+	instances := fs.Int("instances", 1, "in-process servers sharing --db (PostgreSQL only for more than one)")
 	template := fs.String("template", "../shared/conformance/bench/notify-template.json", "invocation template of the benchmark automation")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -46,12 +47,24 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	cfg := benchmark.Config{URL: *url, Template: *template, Duration: *duration, Rate: *rate, Writers: *writers, Out: stdout,
 		ClientID: getenv("BERTH_CLIENT_ID"), ClientSecret: getenv("BERTH_CLIENT_SECRET")}
+	if *instances > 1 && !store.IsPostgres(*dsn) {
+		return fmt.Errorf("--instances %d needs --db postgres://...: one SQLite file serves one berth", *instances)
+	}
 	if *url == "" {
 		stop, err := benchServer(ctx, &cfg, *dsn, stderr)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		for range *instances - 1 {
+			more := cfg
+			stopMore, err := benchServer(ctx, &more, *dsn, stderr)
+			if err != nil {
+				return err
+			}
+			defer stopMore()
+			cfg.MoreURLs = append(cfg.MoreURLs, more.URL)
+		}
 	}
 	res, err := benchmark.Run(ctx, cfg)
 	if err != nil {
