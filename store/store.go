@@ -56,11 +56,15 @@ func IsPostgres(dsn string) bool {
 
 // Open opens the store named by dsn (a SQLite file path, or a postgres:// URL)
 // and applies pending migrations.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	o := options{pool: 20}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var db *DB
 	var err error
 	if IsPostgres(dsn) {
-		db, err = openPostgres(dsn)
+		db, err = openPostgres(dsn, o.pool)
 	} else {
 		db, err = openSQLite(dsn)
 	}
@@ -123,13 +127,31 @@ func openSQLite(path string) (*DB, error) {
 	return db, nil
 }
 
-func openPostgres(url string) (*DB, error) {
+// Option tunes Open.
+type Option func(*options)
+
+type options struct {
+	pool int
+}
+
+// WithPool sets how many PostgreSQL connections the instance keeps at most
+// (default 20; one more is used for LISTEN). It does not apply to SQLite,
+// which has one writer and a small read pool.
+func WithPool(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.pool = n
+		}
+	}
+}
+
+func openPostgres(url string, pool int) (*DB, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open PostgreSQL: %w", err)
 	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(20)
+	db.SetMaxOpenConns(pool)
+	db.SetMaxIdleConns(pool)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{engine: EnginePostgres, write: db, read: db, d: postgresDialect, jobs: newSignal(), dsn: url}, nil
 }

@@ -39,6 +39,9 @@ type serveConfig struct {
 	// AllowSelfApproval lets users approve runs they executed
 	// (BERTH_ALLOW_SELF_APPROVAL); refused by default.
 	AllowSelfApproval bool
+	// DBPool is the most PostgreSQL connections this instance opens
+	// (BERTH_DB_POOL, default 20).
+	DBPool int
 	// WebhookTimeout bounds one webhook request, redirects included
 	// (BERTH_WEBHOOK_TIMEOUT, default 30s).
 	WebhookTimeout time.Duration
@@ -113,6 +116,9 @@ func parseEnv(cfg *serveConfig, getenv func(string) string) error {
 	if cfg.Engine.Policy.Max, err = envDuration(getenv, "BERTH_DELIVERY_MAX_BACKOFF", cfg.Engine.Policy.Max); err != nil {
 		return err
 	}
+	if cfg.DBPool, err = envInt(getenv, "BERTH_DB_POOL"); err != nil {
+		return err
+	}
 	if cfg.Engine.Lease, err = envDuration(getenv, "BERTH_JOB_LEASE", 30*time.Second); err != nil {
 		return err
 	}
@@ -177,7 +183,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	db, err := store.Open(ctx, cfg.DB)
+	db, err := store.Open(ctx, cfg.DB, store.WithPool(cfg.DBPool))
 	if err != nil {
 		return err
 	}
