@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -177,17 +178,19 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 			return old, nil
 		}
 		e.UpdatedAt, e.UpdatedBy = berth.FormatTime(now), ch.by()
-		if err := q.UpdateEntity(ctx, e); err != nil {
+		doc, err := q.UpdateEntity(ctx, e)
+		if err != nil {
 			return nil, err
 		}
-		return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e)
+		return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
 	}
 	e.CreatedAt, e.CreatedBy = berth.FormatTime(now), ch.by()
 	e.UpdatedAt, e.UpdatedBy = e.CreatedAt, e.CreatedBy
-	if err := q.InsertEntity(ctx, e); err != nil {
+	doc, err := q.InsertEntity(ctx, e)
+	if err != nil {
 		return nil, err
 	}
-	return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e)
+	return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
 }
 
 // checkRelationTargets makes sure every entity e relates to exists, creating
@@ -251,7 +254,7 @@ func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change,
 	if err != nil {
 		return err
 	}
-	if err := c.recordEntity(ctx, q, ch, c.now(), bp, berth.ActionDelete, old, nil); err != nil {
+	if err := c.recordEntity(ctx, q, ch, c.now(), bp, berth.ActionDelete, old, nil, nil); err != nil {
 		return err
 	}
 	return c.detachReferrers(ctx, q, ch, blueprint, id, deleteDependents)
@@ -319,7 +322,7 @@ func (c *Catalog) detachRelation(ctx context.Context, q *store.Queries, ch Chang
 			continue
 		}
 		e.Relations[relation] = v
-		if err := q.UpdateEntity(ctx, e); err != nil {
+		if _, err := q.UpdateEntity(ctx, e); err != nil {
 			return err
 		}
 	}
@@ -345,7 +348,8 @@ func withoutTarget(v any, id string) (any, bool) {
 	return v, false
 }
 
-func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity) error {
+// recordEntity records an entity change; afterDoc is after as stored.
+func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity, afterDoc json.RawMessage) error {
 	e := after
 	if e == nil {
 		e = before
@@ -354,7 +358,7 @@ func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change,
 		ID: berth.NewID("event_", 16), Action: action, ResourceType: berth.ResourceEntity, Status: "SUCCESS",
 		Trigger: ch.trigger(now), Blueprint: e.Blueprint, Entity: e.Identifier,
 		LinkedRunID: ch.RunID, Depth: ch.Depth, CausedBy: ch.CausedBy,
-		Before: marshalOrNil(before), After: marshalOrNil(after),
+		Before: marshalOrNil(before), After: afterDoc,
 	}
 	if err := record(ctx, q, ev); err != nil {
 		return err

@@ -134,7 +134,11 @@ func withSecrets(triggerData json.RawMessage, secrets map[string]string) (json.R
 // false): the run, its sealed payload, its log lines, its RUN_CREATED event
 // and, when it is in progress, its delivery job.
 func StoreRun(ctx context.Context, q *store.Queries, nr *NewRun) (bool, error) {
-	inserted, err := q.InsertRun(ctx, nr.Run, nr.TriggerData)
+	doc, err := json.Marshal(nr.Run)
+	if err != nil {
+		return false, err
+	}
+	inserted, err := q.InsertRunDoc(ctx, nr.Run, doc, nr.TriggerData)
 	if err != nil || !inserted {
 		return false, err
 	}
@@ -149,7 +153,7 @@ func StoreRun(ctx context.Context, q *store.Queries, nr *NewRun) (bool, error) {
 			return false, err
 		}
 	}
-	if err := RecordRunChangeFor(ctx, q, nr.Trigger, nil, nr.Run, !nr.Unwatched); err != nil {
+	if err := recordRunChange(ctx, q, nr.Trigger, nil, nr.Run, doc, !nr.Unwatched); err != nil {
 		return false, err
 	}
 	if nr.Run.Status != berth.RunInProgress {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -20,6 +21,12 @@ func RecordRunChange(ctx context.Context, q *store.Queries, trigger berth.Trigge
 // automation listens to this action's runs: when none does, the event is
 // recorded (the audit log shows it) but not queued for matching.
 func RecordRunChangeFor(ctx context.Context, q *store.Queries, trigger berth.Trigger, before, after *berth.Run, listened bool) error {
+	return recordRunChange(ctx, q, trigger, before, after, marshalOrNil(after), listened)
+}
+
+// recordRunChange records a run change whose "after" document the caller
+// has encoded already.
+func recordRunChange(ctx context.Context, q *store.Queries, trigger berth.Trigger, before, after *berth.Run, afterDoc json.RawMessage, listened bool) error {
 	action := berth.ActionUpdate
 	if before == nil {
 		action = berth.ActionCreate
@@ -28,7 +35,7 @@ func RecordRunChangeFor(ctx context.Context, q *store.Queries, trigger berth.Tri
 		ID: berth.NewID("event_", 16), Action: action, ResourceType: berth.ResourceRun, Status: "SUCCESS",
 		Trigger: trigger, RunID: after.ID, ActionIdentifier: after.Action.Identifier,
 		Depth: after.Depth, CausedBy: after.Automation,
-		Before: marshalOrNil(before), After: marshalOrNil(after),
+		Before: marshalOrNil(before), After: afterDoc,
 	}
 	if after.Blueprint != nil {
 		ev.Blueprint = after.Blueprint.Identifier

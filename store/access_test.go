@@ -74,7 +74,7 @@ func TestPermissionsCredentialsAndSecrets(t *testing.T) {
 		mustWrite(t, db, func(q *store.Queries) error {
 			for _, f := range []func() error{
 				func() error { return q.InsertBlueprint(ctx, bp) },
-				func() error { return q.InsertEntity(ctx, user) },
+				func() error { _, err := q.InsertEntity(ctx, user); return err },
 				func() error { return q.InsertAction(ctx, a) },
 				func() error { return q.SetActionPermissions(ctx, "deploy", perms) },
 				func() error {

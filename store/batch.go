@@ -87,10 +87,20 @@ func (b *batcher) commit(batch []*writeRequest) {
 		if err != nil {
 			return fmt.Errorf("store: begin: %w", err)
 		}
-		for i, r := range batch {
+		if len(batch) == 1 {
+			// Alone in its transaction: it needs no savepoint of its own.
 			q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx}
-			results[i] = b.one(tx, r, q)
-			woken = woken || (results[i] == nil && q.woken)
+			if results[0] = batch[0].run(q); results[0] != nil {
+				tx.Rollback()
+				return nil
+			}
+			woken = q.woken
+		} else {
+			for i, r := range batch {
+				q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx}
+				results[i] = b.one(r, q)
+				woken = woken || (results[i] == nil && q.woken)
+			}
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("store: commit: %w", err)
@@ -108,8 +118,16 @@ func (b *batcher) commit(batch []*writeRequest) {
 	}
 }
 
+// run runs a request's function, unless its context is done already.
+func (r *writeRequest) run(q *Queries) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	return r.fn(q)
+}
+
 // one runs a request inside a savepoint, rolled back if it fails.
-func (b *batcher) one(tx *sql.Tx, r *writeRequest, q *Queries) error {
+func (b *batcher) one(r *writeRequest, q *Queries) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}

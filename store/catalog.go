@@ -130,29 +130,32 @@ func (q *Queries) MissingEntities(ctx context.Context, blueprint string, ids []s
 	return missing, nil
 }
 
-// InsertEntity stores a new entity. Errors: conflict.
-func (q *Queries) InsertEntity(ctx context.Context, e *berth.Entity) error {
+// InsertEntity stores a new entity and returns the document it stored (for
+// the event that records the change, so it is encoded once).
+// Errors: conflict.
+func (q *Queries) InsertEntity(ctx context.Context, e *berth.Entity) (json.RawMessage, error) {
 	doc, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, err = q.exec(ctx, "INSERT INTO entities (blueprint, identifier, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 		e.Blueprint, e.Identifier, string(doc), e.CreatedAt, e.UpdatedAt)
 	if q.d.isUniqueViolation(err) {
-		return berth.Errorf(berth.CodeConflict, "an entity with identifier %q already exists in blueprint %q", e.Identifier, e.Blueprint)
+		return nil, berth.Errorf(berth.CodeConflict, "an entity with identifier %q already exists in blueprint %q", e.Identifier, e.Blueprint)
 	}
-	return wrap(err, "insert entity")
+	return doc, wrap(err, "insert entity")
 }
 
-// UpdateEntity replaces a stored entity. Errors: not_found.
-func (q *Queries) UpdateEntity(ctx context.Context, e *berth.Entity) error {
+// UpdateEntity replaces a stored entity and returns the document it stored.
+// Errors: not_found.
+func (q *Queries) UpdateEntity(ctx context.Context, e *berth.Entity) (json.RawMessage, error) {
 	doc, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := q.exec(ctx, "UPDATE entities SET doc = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?",
 		string(doc), e.UpdatedAt, e.Blueprint, e.Identifier)
-	return affectedOne(res, err, "entity", e.Identifier)
+	return doc, affectedOne(res, err, "entity", e.Identifier)
 }
 
 // DeleteEntity removes an entity. Errors: not_found.

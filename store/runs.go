@@ -19,6 +19,12 @@ func (q *Queries) InsertRun(ctx context.Context, r *berth.Run, triggerData []byt
 	if err != nil {
 		return false, err
 	}
+	return q.InsertRunDoc(ctx, r, doc, triggerData)
+}
+
+// InsertRunDoc is InsertRun for a caller that has the run's document
+// already (it also goes into the RUN_CREATED event: encode it once).
+func (q *Queries) InsertRunDoc(ctx context.Context, r *berth.Run, doc, triggerData []byte) (bool, error) {
 	var key any
 	if r.IdempotencyKey != "" {
 		key = r.IdempotencyKey

@@ -51,7 +51,7 @@ func TestBlueprintsAndEntities(t *testing.T) {
 		title := "Svc A"
 		e := &berth.Entity{Identifier: "svc-a", Title: &title, Blueprint: "service", Team: []string{},
 			Properties: map[string]any{"lang": "Go"}, Relations: map[string]any{}}
-		mustWrite(t, db, func(q *store.Queries) error { return q.InsertEntity(ctx, e) })
+		mustWrite(t, db, func(q *store.Queries) error { _, err := q.InsertEntity(ctx, e); return err })
 
 		got, err := db.Read().Entity(ctx, "service", "svc-a")
 		if err != nil || got.Properties["lang"] != "Go" || *got.Title != "Svc A" {
