@@ -62,7 +62,11 @@ func (s *Server) patchBlueprint(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteBlueprint(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Catalog.DeleteBlueprint(r.Context(), s.change(r), r.PathValue("blueprint")); err != nil {
+	withActions, err := boolParam(r, "delete_actions")
+	if err != nil {
+		return err
+	}
+	if err := s.Catalog.DeleteBlueprint(r.Context(), s.change(r), r.PathValue("blueprint"), withActions); err != nil {
 		return err
 	}
 	return ok(w, http.StatusOK, "", nil)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/auth"
 	"github.com/berthdev/berth/service"
 )
 
@@ -23,6 +24,9 @@ type claimRequest struct {
 // claimPending hands runs waiting for an installation to the caller. The
 // x-port-reserved-usage header Port's workers send is accepted, not needed.
 func (s *Server) claimPending(w http.ResponseWriter, r *http.Request) error {
+	if p := auth.FromContext(r.Context()); p == nil || !p.Machine {
+		return berth.Errorf(berth.CodeForbidden, "only the organization's credentials may claim runs (spec 6.3): runs carry their secrets")
+	}
 	buf, err := readBody(w, r)
 	if err != nil {
 		return err

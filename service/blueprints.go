@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,9 +141,11 @@ func (c *Catalog) updateBlueprint(ctx context.Context, ch Change, id string,
 	return out, err
 }
 
-// DeleteBlueprint deletes a blueprint that has no entities left.
-// Errors: not_found, conflict (entities remain), unprocessable (system blueprint).
-func (c *Catalog) DeleteBlueprint(ctx context.Context, ch Change, id string) error {
+// DeleteBlueprint deletes a blueprint that has no entities left. Actions
+// and automations tied to it are deleted with it when deleteActions, and
+// make the delete fail otherwise (spec 10.5).
+// Errors: not_found, conflict (entities or actions remain), unprocessable (system blueprint).
+func (c *Catalog) DeleteBlueprint(ctx context.Context, ch Change, id string, deleteActions bool) error {
 	if catalog.IsSystemBlueprint(id) {
 		return berth.Invalid("system blueprints cannot be deleted", berth.FieldError{Field: "identifier", Message: id + " is built in"})
 	}
@@ -162,12 +165,41 @@ func (c *Catalog) DeleteBlueprint(ctx context.Context, ch Change, id string) err
 		if err := c.checkNotRelationTarget(ctx, q, id); err != nil {
 			return err
 		}
+		if err := c.deleteTiedActions(ctx, q, ch, id, deleteActions); err != nil {
+			return err
+		}
 		if err := q.DeleteBlueprint(ctx, id); err != nil {
 			return err
 		}
 		c.schemas.Delete(id)
 		return c.recordBlueprint(ctx, q, ch, c.now(), berth.ActionDelete, old, nil)
 	})
+}
+
+// deleteTiedActions deletes the actions and automations tied to blueprint
+// id, or refuses when there are some and deleteActions is false.
+func (c *Catalog) deleteTiedActions(ctx context.Context, q *store.Queries, ch Change, id string, deleteActions bool) error {
+	tied, err := q.Actions(ctx, store.ActionFilter{Blueprints: []string{id}})
+	if err != nil || len(tied) == 0 {
+		return err
+	}
+	if !deleteActions {
+		names := make([]string, len(tied))
+		for i, a := range tied {
+			names[i] = a.Identifier
+		}
+		return berth.Errorf(berth.CodeConflict, "blueprint %q has actions or automations tied to it (%s); delete them first or use ?delete_actions=true",
+			id, strings.Join(names, ", "))
+	}
+	for _, a := range tied {
+		if err := q.DeleteAction(ctx, a.Identifier); err != nil {
+			return err
+		}
+		if err := recordAction(ctx, q, ch, c.now(), berth.ActionDelete, a, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *Catalog) checkNotRelationTarget(ctx context.Context, q *store.Queries, id string) error {

@@ -36,7 +36,8 @@ type ClaimRequest struct {
 
 // ClaimPending leases up to req.Limit runs waiting for req.InstallationID,
 // oldest first, and returns them with their payload (the rendered
-// invocation). A run nobody acknowledges within req.Visibility is handed out
+// invocation, secrets in clear: only organization credentials may claim).
+// A run nobody acknowledges within req.Visibility is handed out
 // again. Claims and acknowledgements are bookkeeping, not run changes: they
 // fire no automation. Errors: invalid.
 func (s *Runs) ClaimPending(ctx context.Context, req ClaimRequest) ([]*berth.Run, error) {
@@ -64,7 +65,13 @@ func (s *Runs) ClaimPending(ctx context.Context, req ClaimRequest) ([]*berth.Run
 			if err := q.UpdateRun(ctx, run); err != nil {
 				return err
 			}
-			runs = append(runs, run)
+			// The worker executes the run: it gets the payload as a
+			// backend would, secrets in clear; the stored run stays masked.
+			sent := *run
+			if sent.Payload, _, err = DeliveryPayload(ctx, q, s.SecretsKey, run); err != nil {
+				return err
+			}
+			runs = append(runs, &sent)
 		}
 		return nil
 	})

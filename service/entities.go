@@ -282,7 +282,7 @@ func (c *Catalog) DeleteAllEntities(ctx context.Context, ch Change, blueprint st
 	if err != nil || !deleteBlueprint {
 		return err
 	}
-	return c.DeleteBlueprint(ctx, ch, blueprint)
+	return c.DeleteBlueprint(ctx, ch, blueprint, false)
 }
 
 // detachReferrers clears relations that point at the deleted entity, or

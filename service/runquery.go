@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"github.com/berthdev/berth/seal"
 
 	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/store"
@@ -11,6 +12,9 @@ import (
 // Runs is the use cases of action runs.
 type Runs struct {
 	db *store.DB
+	// SecretsKey opens sealed payloads, so that claimed runs (pull-based
+	// executors) carry the payload as it is sent, secrets included.
+	SecretsKey *seal.Key
 }
 
 // NewRuns returns the run use cases over db.

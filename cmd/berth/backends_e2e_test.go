@@ -325,3 +325,33 @@ func TestUnconfiguredBackendsSayWhy(t *testing.T) {
 		}
 	}
 }
+
+// A pull-based executor gets the run's payload as a backend would, secrets
+// in clear, while the stored run stays masked; only the organization's
+// credentials may claim.
+func TestClaimedRunsCarryTheirSecrets(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	s.do("POST", "/v1/organization/secrets", map[string]any{"secretName": "gh_token", "secretValue": "ghp-very-secret-value"}).want(t, 201)
+	s.do("POST", "/v1/actions", automationWith("ocean_secret", "ENTITY_CREATED", map[string]any{"type": "INTEGRATION_ACTION",
+		"installationId": "gh-ocean", "integrationActionType": "dispatch_workflow",
+		"integrationActionExecutionProperties": map[string]any{"org": "acme", "repo": "app", "workflow": "deploy.yml",
+			"workflowInputs": map[string]any{"token": "{{ .secrets.gh_token }}"}}})).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e1"}).want(t, 201)
+	eventually(t, func() bool {
+		runs := s.do("GET", "/v1/actions/runs?action=ocean_secret", nil).Body["runs"].([]any)
+		return len(runs) == 1 && get(runs[0], "pendingExecution") == true
+	}, "the run to be pending")
+
+	user := addUser(t, s, "dev@example.com", "Dev", "Member")
+	user.do("POST", "/v1/actions/runs/claim-pending", map[string]any{"installationId": "gh-ocean"}).wantError(t, 403, "")
+
+	got := claim(t, s, map[string]any{"installationId": "gh-ocean"})
+	if len(got) != 1 || get(got[0], "payload.integrationActionExecutionProperties.workflowInputs.token") != "ghp-very-secret-value" {
+		t.Fatalf("claimed run: %v", got)
+	}
+	stored := runOf(t, s, "ocean_secret")
+	if tok := get(stored, "payload.integrationActionExecutionProperties.workflowInputs.token"); tok != "****" {
+		t.Fatalf("stored run shows the secret as %v", tok)
+	}
+}

@@ -417,3 +417,18 @@ func clone(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+func TestDeleteBlueprintWithActions(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	s.do("POST", "/v1/actions", onService("tied", "ENTITY_CREATED", "https://example.com")).want(t, 201)
+	r := s.do("DELETE", "/v1/blueprints/service", nil)
+	r.wantError(t, 409, "")
+	if !strings.Contains(r.Raw, "tied") || !strings.Contains(r.Raw, "delete_actions") {
+		t.Fatalf("the refusal does not name the action or the way out: %s", r.Raw)
+	}
+	s.do("GET", "/v1/actions/tied", nil).want(t, 200)
+	s.do("DELETE", "/v1/blueprints/service?delete_actions=true", nil).want(t, 200)
+	s.do("GET", "/v1/actions/tied", nil).wantError(t, 404, "")
+	s.do("GET", "/v1/blueprints/service", nil).wantError(t, 404, "")
+}

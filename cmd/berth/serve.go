@@ -224,11 +224,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	runs := service.NewRuns(db)
+	runs.SecretsKey = org.SecretsKey
 	srv := api.NewServer(api.Server{
 		OrgID:   org.ID,
 		Catalog: catalog,
 		Actions: service.NewActions(db),
-		Runs:    service.NewRuns(db),
+		Runs:    runs,
 		Issuer:  issuer,
 		Console: con,
 		Ready:   func(r *http.Request) error { return db.Ping(r.Context()) },
