@@ -155,14 +155,19 @@ func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config
 	defer cancel()
 	var wg sync.WaitGroup
 	var failed atomic.Value
+	var created atomic.Int64
 	for w := range cfg.Writers {
 		c := clients[w%len(clients)]
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				e := map[string]any{"identifier": fmt.Sprintf("t-%d-%d", w, i), "properties": map[string]any{"version": "v1", "replicas": i}}
-				if err := c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201); err != nil && ctx.Err() == nil {
-					failed.Store(err)
-					return
+				if err := c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201); err != nil {
+					if ctx.Err() == nil {
+						failed.Store(err)
+						return
+					}
+				} else {
+					created.Add(1)
 				}
 			}
 		})
@@ -171,10 +176,11 @@ func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config
 	case <-time.After(cfg.Warmup):
 	case <-ctx.Done():
 	}
-	start, from := time.Now(), rc.received.Load()
+	start, from, createdFrom := time.Now(), rc.received.Load(), created.Load()
 	<-ctx.Done()
-	elapsed, got := time.Since(start), rc.received.Load()-from
+	elapsed, got, writes := time.Since(start), rc.received.Load()-from, created.Load()-createdFrom
 	wg.Wait()
+	fmt.Fprintf(cfg.Out, "  (entity writes acknowledged meanwhile: %.0f/s)\n", float64(writes)/elapsed.Seconds())
 	if err, ok := failed.Load().(error); ok {
 		return 0, fmt.Errorf("throughput phase: %w", err)
 	}

@@ -115,7 +115,7 @@ type invocation struct {
 	Repo                 string                     `json:"repo"`
 	Workflow             json.RawMessage            `json:"workflow"` // a file name or a numeric id
 	WorkflowInputs       map[string]json.RawMessage `json:"workflowInputs"`
-	ReportWorkflowStatus *flexBool                  `json:"reportWorkflowStatus"`
+	ReportWorkflowStatus *delivery.FlexBool         `json:"reportWorkflowStatus"`
 }
 
 // target is the repository and workflow of an invocation, path-escaped.
@@ -284,23 +284,4 @@ func conclusion(run *workflowRun) *delivery.Finish {
 		f.Link = []string{run.HTMLURL}
 	}
 	return f
-}
-
-// flexBool is a field the schema types as boolean or string (templated).
-type flexBool bool
-
-func (b *flexBool) UnmarshalJSON(raw []byte) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	switch v := v.(type) {
-	case bool:
-		*b = flexBool(v)
-	case string:
-		*b = flexBool(!strings.EqualFold(strings.TrimSpace(v), "false"))
-	default:
-		*b = true
-	}
-	return nil
 }

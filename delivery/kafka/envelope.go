@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/berthdev/berth/delivery"
 	"io"
 	"math"
 	"strconv"
@@ -34,13 +35,13 @@ import (
 // and re-serializing gives back the signed bytes.
 func AgentMessage(payload json.RawMessage, runID string, secret []byte, now time.Time) ([]byte, error) {
 	var inv struct {
-		Type         string          `json:"type"`
-		URL          string          `json:"url"`
-		Method       string          `json:"method"`
-		Headers      json.RawMessage `json:"headers"`
-		Body         json.RawMessage `json:"body"`
-		Agent        flexBool        `json:"agent"`
-		Synchronized flexBool        `json:"synchronized"`
+		Type         string            `json:"type"`
+		URL          string            `json:"url"`
+		Method       string            `json:"method"`
+		Headers      json.RawMessage   `json:"headers"`
+		Body         json.RawMessage   `json:"body"`
+		Agent        delivery.FlexBool `json:"agent"`
+		Synchronized delivery.FlexBool `json:"synchronized"`
 	}
 	if err := json.Unmarshal(payload, &inv); err != nil {
 		return nil, errors.New("the rendered invocation is not a WEBHOOK invocation: " + err.Error())
@@ -74,23 +75,6 @@ func AgentMessage(payload json.RawMessage, runID string, secret []byte, now time
 	headers.set(signing.HeaderPortSignature, signing.PortV1(secret, ts, signed))
 	headers.set(signing.HeaderPortTimestamp, strconv.FormatInt(ts, 10))
 	return encode(msg), nil
-}
-
-// flexBool is a field the schema types as boolean or string (templated).
-type flexBool bool
-
-func (b *flexBool) UnmarshalJSON(raw []byte) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	switch v := v.(type) {
-	case bool:
-		*b = flexBool(v)
-	case string:
-		*b = flexBool(strings.EqualFold(strings.TrimSpace(v), "true"))
-	}
-	return nil
 }
 
 // objectOf decodes raw as an ordered object; absent or null is {}.

@@ -42,29 +42,12 @@ func New(client *http.Client) *Backend { return &Backend{Client: client, Now: ti
 
 // invocation is the rendered WEBHOOK invocation method.
 type invocation struct {
-	URL          string          `json:"url"`
-	Method       string          `json:"method"`
-	Headers      map[string]any  `json:"headers"`
-	Body         json.RawMessage `json:"body"`
-	Synchronized flexBool        `json:"synchronized"`
-	Agent        flexBool        `json:"agent"`
-}
-
-// flexBool is a field the schema types as boolean or string (templated).
-type flexBool bool
-
-func (b *flexBool) UnmarshalJSON(raw []byte) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	switch v := v.(type) {
-	case bool:
-		*b = flexBool(v)
-	case string:
-		*b = flexBool(strings.EqualFold(strings.TrimSpace(v), "true"))
-	}
-	return nil
+	URL          string            `json:"url"`
+	Method       string            `json:"method"`
+	Headers      map[string]any    `json:"headers"`
+	Body         json.RawMessage   `json:"body"`
+	Synchronized delivery.FlexBool `json:"synchronized"`
+	Agent        delivery.FlexBool `json:"agent"`
 }
 
 // Deliver sends one request and classifies the answer: 2xx is delivered
