@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -37,6 +38,11 @@ type Config struct {
 	// StrictTemplates fails a run whose template expressions fail, instead
 	// of rendering them as null with a log line.
 	StrictTemplates bool
+	// MaxBacklog is how many queued jobs the engine accepts before Admit
+	// holds writes back (default 2000; negative: never).
+	MaxBacklog int
+	// AdmitWait bounds how long Admit holds a write (default 5s).
+	AdmitWait time.Duration
 	// Observer is told of matches and delivery attempts, for metrics and
 	// traces (default: nobody).
 	Observer Observer
@@ -47,6 +53,8 @@ func (c Config) withDefaults() Config {
 	c.Deliveries = cmp.Or(c.Deliveries, 64)
 	c.Lease = cmp.Or(c.Lease, 30*time.Second)
 	c.Poll = cmp.Or(c.Poll, time.Second)
+	c.MaxBacklog = cmp.Or(c.MaxBacklog, 2000)
+	c.AdmitWait = cmp.Or(c.AdmitWait, 5*time.Second)
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
 	}
@@ -67,6 +75,7 @@ type Engine struct {
 	worker   string // this instance's lease holder name
 	actions  *actionCache
 	renderer *service.Renderer
+	backlog  atomic.Int64 // queued jobs, as last counted
 }
 
 // New returns an engine over db delivering through backends.
@@ -78,12 +87,14 @@ func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config,
 
 // Run works until ctx is cancelled, then lets work in progress finish.
 func (e *Engine) Run(ctx context.Context) {
+	ctx = store.Urgent(ctx) // the engine's writes go before the API's
 	var wg sync.WaitGroup
 	wg.Go(func() { e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 32, e.handleMatchOrTimer) })
 	wg.Go(func() {
 		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.handleDelivery)
 	})
 	wg.Go(func() { e.heartbeat(ctx) })
+	wg.Go(func() { e.watchBacklog(ctx) })
 	wg.Wait()
 }
 

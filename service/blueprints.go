@@ -20,6 +20,9 @@ type Catalog struct {
 	// schemas caches compiled entity schemas by blueprint, keyed on the
 	// blueprint's updatedAt so an update recompiles.
 	schemas sync.Map // identifier → *cachedSchema
+	// Admit, when set, is asked before each entity write: it may hold the
+	// write back while the engine is overloaded (engine.Engine.Admit).
+	Admit func(ctx context.Context) error
 	// decoded caches decoded blueprints the same way: entity writes read
 	// their blueprint each time, and decoding it cost more than reading.
 	decoded sync.Map // identifier → *berth.Blueprint

@@ -135,6 +135,11 @@ func (c *Catalog) updateEntity(ctx context.Context, ch Change, blueprint, id str
 
 // write runs fn in a write transaction, rolled back when opt.ValidationOnly.
 func (c *Catalog) write(ctx context.Context, opt WriteOptions, fn func(q *store.Queries) error) error {
+	if c.Admit != nil && !opt.ValidationOnly {
+		if err := c.Admit(ctx); err != nil {
+			return err
+		}
+	}
 	err := c.db.Write(ctx, func(q *store.Queries) error {
 		if err := fn(q); err != nil {
 			return err

@@ -17,6 +17,7 @@ type batcher struct {
 	wake     func()
 	stmts    *stmtCache
 	requests chan *writeRequest
+	urgent   chan *writeRequest // writes of the engine: they go first
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -32,7 +33,8 @@ const maxBatch = 128
 
 func newBatcher(db *sql.DB, d *dialect, wake func(), stmts *stmtCache) *batcher {
 	b := &batcher{db: db, d: d, wake: wake, stmts: stmts, requests: make(chan *writeRequest, maxBatch),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		urgent: make(chan *writeRequest, maxBatch),
+		stop:   make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -40,8 +42,12 @@ func newBatcher(db *sql.DB, d *dialect, wake func(), stmts *stmtCache) *batcher 
 // write runs fn in the next batch and waits for the batch to commit.
 func (b *batcher) write(ctx context.Context, fn func(q *Queries) error) error {
 	req := &writeRequest{ctx: ctx, fn: fn, result: make(chan error, 1)}
+	queue := b.requests
+	if isUrgent(ctx) {
+		queue = b.urgent
+	}
 	select {
-	case b.requests <- req:
+	case queue <- req:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-b.stop:
@@ -55,9 +61,14 @@ func (b *batcher) run() {
 	for {
 		var first *writeRequest
 		select {
-		case first = <-b.requests:
-		case <-b.stop:
-			return
+		case first = <-b.urgent:
+		default:
+			select {
+			case first = <-b.urgent:
+			case first = <-b.requests:
+			case <-b.stop:
+				return
+			}
 		}
 		batch := b.fill([]*writeRequest{first})
 		b.commit(batch)
@@ -65,14 +76,18 @@ func (b *batcher) run() {
 	}
 }
 
-// fill adds the requests that are already waiting to batch.
+// fill adds the requests that are already waiting to batch, urgent ones
+// first.
 func (b *batcher) fill(batch []*writeRequest) []*writeRequest {
-	for len(batch) < maxBatch {
-		select {
-		case r := <-b.requests:
-			batch = append(batch, r)
-		default:
-			return batch
+	for _, queue := range []chan *writeRequest{b.urgent, b.requests} {
+		for len(batch) < maxBatch {
+			select {
+			case r := <-queue:
+				batch = append(batch, r)
+				continue
+			default:
+			}
+			break
 		}
 	}
 	return batch
@@ -150,3 +165,12 @@ func (b *batcher) close() {
 	close(b.stop)
 	<-b.done
 }
+
+type urgentKey struct{}
+
+// Urgent marks ctx's writes as the engine's: on SQLite they are committed
+// before the API's when both wait. Under load this slows the API's writes
+// down (backpressure) instead of letting the engine's backlog grow.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
+func isUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }

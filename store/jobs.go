@@ -255,3 +255,10 @@ func (q *Queries) JobCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// CountAllJobs returns how many jobs are queued, of every kind.
+func (q *Queries) CountAllJobs(ctx context.Context) (int, error) {
+	var n int
+	err := q.queryRow(ctx, "SELECT count(*) FROM jobs").Scan(&n)
+	return n, wrap(err, "count jobs")
+}

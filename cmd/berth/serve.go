@@ -119,6 +119,9 @@ func parseEnv(cfg *serveConfig, getenv func(string) string) error {
 	if cfg.DBPool, err = envInt(getenv, "BERTH_DB_POOL"); err != nil {
 		return err
 	}
+	if cfg.Engine.MaxBacklog, err = envInt(getenv, "BERTH_MAX_BACKLOG"); err != nil {
+		return err
+	}
 	if cfg.Engine.Lease, err = envDuration(getenv, "BERTH_JOB_LEASE", 30*time.Second); err != nil {
 		return err
 	}
@@ -213,6 +216,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer obs.close()
 	cfg.Engine.Observer = obs.engineObserver()
 	eng := engine.New(db, org, backends, cfg.Engine, log)
+	catalog.Admit = eng.Admit
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
 	go func() { eng.Run(engineCtx); close(engineDone) }()
