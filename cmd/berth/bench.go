@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/berthdev/berth/benchmark"
@@ -95,8 +96,16 @@ func benchServer(ctx context.Context, cfg *benchmark.Config, dsn string, stderr 
 		return nil, err
 	}
 	cfg.URL, cfg.ClientID, cfg.ClientSecret = "http://"+addr, "bench", "bench-secret-0123456789abcdef0123456789abcdef"
-	env := map[string]string{"BERTH_CLIENT_ID": cfg.ClientID, "BERTH_CLIENT_SECRET": cfg.ClientSecret,
-		"BERTH_ALLOW_PRIVATE_TARGETS": "true", "BERTH_LOG_LEVEL": "warn"}
+	env := map[string]string{}
+	for _, kv := range os.Environ() { // the caller's settings (BERTH_MAX_BACKLOG, ...) apply
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "BERTH_") {
+			env[k] = v
+		}
+	}
+	for k, v := range map[string]string{"BERTH_CLIENT_ID": cfg.ClientID, "BERTH_CLIENT_SECRET": cfg.ClientSecret,
+		"BERTH_ALLOW_PRIVATE_TARGETS": "true", "BERTH_LOG_LEVEL": "warn", "BERTH_ADDR": "", "BERTH_DB": ""} {
+		env[k] = v
+	}
 	srvCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
