@@ -2,6 +2,7 @@ package automation
 
 import (
 	"encoding/json"
+	"github.com/berthdev/berth/jqtemplate"
 
 	"github.com/berthdev/berth"
 )
@@ -74,4 +75,21 @@ func orNull(raw json.RawMessage) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return raw
+}
+
+// PreparedTriggerData is TriggerData ready for rendering, sharing the event's
+// prepared Data instead of parsing the event again for every run it fires.
+// It holds the same members, in the same order, as TriggerData's JSON.
+func PreparedTriggerData(ev *berth.Event, event *jqtemplate.Data, automation, runID, at string) (*jqtemplate.Data, error) {
+	trigger := berth.Trigger{By: ev.Trigger.By, Origin: berth.OriginAutomation, At: at}
+	by, err := jqtemplate.NewData(trigger)
+	if err != nil {
+		return nil, err
+	}
+	action := jqtemplate.NewObject(1)
+	action.Set("identifier", automation)
+	run := jqtemplate.NewObject(1)
+	run.Set("id", runID)
+	return jqtemplate.Compose([]string{"inputs", "trigger", "event", "entity", "action", "run"},
+		[]any{nil, by, event, nil, action, run})
 }

@@ -67,7 +67,7 @@ func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*service.NewRu
 		if !e.fires(ctx, ev, a, eventData) {
 			continue
 		}
-		nr, err := e.prepareRun(ctx, ev, eventObject, a)
+		nr, err := e.prepareRun(ctx, ev, eventObject, eventData, a)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (e *Engine) fires(ctx context.Context, ev *berth.Event, a *action.Compiled,
 }
 
 // prepareRun renders a's invocation for ev into a new run.
-func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject json.RawMessage, a *action.Compiled) (*service.NewRun, error) {
+func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject json.RawMessage, eventData *jqtemplate.Data, a *action.Compiled) (*service.NewRun, error) {
 	now := time.Now()
 	at := berth.FormatTime(now)
 	id := berth.NewID("r_", 16)
@@ -120,6 +120,9 @@ func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject js
 	if ev.ResourceType == berth.ResourceEntity {
 		run.Blueprint = &berth.Ref{Identifier: ev.Blueprint}
 		run.Entity = &berth.Ref{Identifier: ev.Entity}
+	}
+	if nr.Data, err = automation.PreparedTriggerData(ev, eventData, a.Identifier, id, at); err != nil {
+		return nil, err
 	}
 	if err := e.renderer.Render(ctx, a, nr); err != nil {
 		return nil, err

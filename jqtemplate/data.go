@@ -182,3 +182,69 @@ func asData(data any) (*Data, error) {
 	}
 	return NewData(data)
 }
+
+// Compose returns data for one object with the given members, in order.
+// A member whose value is a *Data is shared as it was prepared, not
+// converted again: trigger data for each automation an event fires can
+// reuse the event's Data instead of parsing the event once per run. Other
+// values are prepared as NewData prepares them.
+func Compose(keys []string, values []any) (*Data, error) {
+	if len(keys) != len(values) {
+		return nil, errors.New("jqtemplate: Compose needs one value per key")
+	}
+	d := &Data{order: make(map[uintptr][]string)}
+	m := make(map[string]any, len(keys))
+	for i, k := range keys {
+		if part, ok := values[i].(*Data); ok {
+			m[k] = part.value
+			for id, order := range part.order {
+				d.order[id] = order
+			}
+			continue
+		}
+		v, _, err := d.normalize(values[i])
+		if errors.Is(err, errUnsupported) {
+			part, err := NewData(values[i])
+			if err != nil {
+				return nil, err
+			}
+			m[k] = part.value
+			for id, order := range part.order {
+				d.order[id] = order
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m[k] = v
+	}
+	d.order[mapID(m)] = slices.Clone(keys)
+	d.value = m
+	return d, nil
+}
+
+// With returns d, an object, with one more member (or that member
+// replaced), sharing everything else with d. Errors when d is not an object.
+func (d *Data) With(key string, value any) (*Data, error) {
+	root, ok := d.value.(map[string]any)
+	if !ok {
+		return nil, errors.New("jqtemplate: With needs object data")
+	}
+	keys := d.order[mapID(root)]
+	if keys == nil {
+		for k := range root {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+	}
+	values := make([]any, 0, len(keys)+1)
+	out := make([]string, 0, len(keys)+1)
+	for _, k := range keys {
+		if k != key {
+			out = append(out, k)
+			values = append(values, &Data{value: root[k], order: d.order})
+		}
+	}
+	return Compose(append(out, key), append(values, value))
+}

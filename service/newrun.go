@@ -28,6 +28,9 @@ type NewRun struct {
 	// DeliverKey is the ordering key of its delivery job ("" runs in
 	// parallel with everything).
 	DeliverKey string
+	// Data, when set, is TriggerData prepared for rendering already (see
+	// automation.PreparedTriggerData); it is used unless secrets are added.
+	Data *jqtemplate.Data
 	// Unwatched says no automation listens to this action's runs: the
 	// RUN_CREATED event is recorded but not queued for matching.
 	Unwatched bool
@@ -60,13 +63,17 @@ type sealedPayload struct {
 // payload as sent is sealed. Failing expressions render as null with a log
 // line, or fail the run in strict mode. The error is the store's.
 func (rd *Renderer) Render(ctx context.Context, a *action.Compiled, nr *NewRun, masks ...string) error {
-	data := nr.TriggerData
+	data, prepared := nr.TriggerData, nr.Data
 	if bytes.Contains(a.Doc, []byte("secrets")) {
 		secrets, err := secretValues(ctx, rd.DB.Read(), rd.Key)
 		if err != nil {
 			return err
 		}
-		if data, err = withSecrets(data, secrets); err != nil {
+		if prepared != nil {
+			if prepared, err = prepared.With("secrets", secrets); err != nil {
+				return err
+			}
+		} else if data, err = withSecrets(data, secrets); err != nil {
 			return err
 		}
 		for _, v := range secrets {
@@ -74,7 +81,7 @@ func (rd *Renderer) Render(ctx context.Context, a *action.Compiled, nr *NewRun, 
 		}
 	}
 	masker := seal.NewMasker(masks...)
-	payload, logs, err := rd.render(ctx, a, data)
+	payload, logs, err := rd.render(ctx, a, data, prepared)
 	nr.Logs = append(nr.Logs, masker.Strings(logs)...)
 	if err != nil {
 		nr.Run.Payload = json.RawMessage("null")
@@ -95,9 +102,12 @@ func (rd *Renderer) Render(ctx context.Context, a *action.Compiled, nr *NewRun, 
 
 // render returns the rendered payload and the log lines its warnings make,
 // or why it failed.
-func (rd *Renderer) render(ctx context.Context, a *action.Compiled, triggerData json.RawMessage) (json.RawMessage, []string, error) {
+func (rd *Renderer) render(ctx context.Context, a *action.Compiled, triggerData json.RawMessage, data *jqtemplate.Data) (json.RawMessage, []string, error) {
 	var logs []string
-	data, err := jqtemplate.ParseData(triggerData)
+	var err error
+	if data == nil {
+		data, err = jqtemplate.ParseData(triggerData)
+	}
 	var res jqtemplate.Result
 	if err == nil {
 		res, err = a.Invocation.Render(ctx, data, jqtemplate.Options{Strict: rd.Strict})
