@@ -98,11 +98,7 @@ func pemSetting(getenv func(string) string, name string) ([]byte, error) {
 }
 
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 // registry builds every backend, keyed by invocation type. close releases

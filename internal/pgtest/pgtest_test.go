@@ -98,7 +98,7 @@ func TestDatabaseName(t *testing.T) {
 			t.Errorf("databaseName(%q) = %q: not a short, safe identifier", test, name)
 		}
 	}
-	if databaseName("TestX") == databaseName("TestX") {
+	if first, second := databaseName("TestX"), databaseName("TestX"); first == second {
 		t.Error("two calls returned the same name")
 	}
 }
