@@ -23,9 +23,10 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 // FormatTime formats t in TimeFormat.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
-// Blueprint is a typed schema for a kind of catalog entity (spec 10.1). Maps
-// of property-like definitions are kept as raw JSON so that what a client
-// stored is returned exactly, in its key order.
+// Blueprint is a typed schema for a kind of catalog entity (spec 10.1).
+// Mirror, calculation and aggregation definitions are kept as raw JSON and
+// returned as stored; properties and relations are Go maps, so they come
+// back with their keys sorted.
 type Blueprint struct {
 	Identifier            string                     `json:"identifier"`
 	Title                 string                     `json:"title"`
