@@ -22,6 +22,30 @@ const (
 	CodeInternal         Code = "internal_error"     // 500: a bug or an outage; details are logged, never shown
 )
 
+// HTTPStatus is the HTTP status of code: the one table that maps codes to
+// statuses, for the API and the console alike. Unknown codes are 500.
+func (c Code) HTTPStatus() int {
+	switch c {
+	case CodeInvalid:
+		return 400
+	case CodeUnauthorized:
+		return 401
+	case CodeForbidden:
+		return 403
+	case CodeNotFound:
+		return 404
+	case CodeMethodNotAllowed:
+		return 405
+	case CodeConflict:
+		return 409
+	case CodeTooLarge:
+		return 413
+	case CodeUnprocessable:
+		return 422
+	}
+	return 500
+}
+
 // Error is an error whose message is safe to show to API clients. Errors of
 // any other type are internal: the HTTP layer logs them and shows nothing.
 type Error struct {

@@ -19,19 +19,6 @@ import (
 // maxBody is the largest request body accepted (spec 12: 1 MiB).
 const maxBody = 1 << 20
 
-// statusOf maps each error code to its HTTP status: the one table that does.
-var statusOf = map[berth.Code]int{
-	berth.CodeInvalid:          http.StatusBadRequest,
-	berth.CodeUnauthorized:     http.StatusUnauthorized,
-	berth.CodeForbidden:        http.StatusForbidden,
-	berth.CodeNotFound:         http.StatusNotFound,
-	berth.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	berth.CodeConflict:         http.StatusConflict,
-	berth.CodeTooLarge:         http.StatusRequestEntityTooLarge,
-	berth.CodeUnprocessable:    http.StatusUnprocessableEntity,
-	berth.CodeInternal:         http.StatusInternalServerError,
-}
-
 // handlerFunc is a handler that returns its error instead of writing it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
@@ -57,10 +44,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = berth.Errorf(berth.CodeInternal, "an internal error occurred; the server log has the details")
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := e.Code.HTTPStatus()
 	writeJSON(w, status, errorBody{Error: e.Code, Message: e.Message, Fields: e.Fields})
 }
 

@@ -70,7 +70,7 @@ func (s *Server) bulkFailure(r *http.Request, i int, raw json.RawMessage, err er
 		s.log.ErrorContext(r.Context(), "bulk entity create failed", "index", i, "err", err)
 		return bulkError{Identifier: head.Identifier, Index: i, StatusCode: 500, Error: code, Message: "an internal error occurred"}
 	}
-	be := bulkError{Identifier: head.Identifier, Index: i, StatusCode: statusOf[code], Error: code, Message: err.Error()}
+	be := bulkError{Identifier: head.Identifier, Index: i, StatusCode: code.HTTPStatus(), Error: code, Message: err.Error()}
 	if ve, ok := err.(*berth.Error); ok {
 		be.Fields = ve.Fields
 	}

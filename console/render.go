@@ -77,18 +77,6 @@ var (
 	errCrossOrigin = berth.Errorf(berth.CodeForbidden, "This request came from another site and was refused (cross-origin protection).")
 )
 
-// statusOf is the HTTP status of each error code, as the API answers it.
-var statusOf = map[berth.Code]int{
-	berth.CodeInvalid:          http.StatusBadRequest,
-	berth.CodeUnauthorized:     http.StatusUnauthorized,
-	berth.CodeForbidden:        http.StatusForbidden,
-	berth.CodeNotFound:         http.StatusNotFound,
-	berth.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
-	berth.CodeConflict:         http.StatusConflict,
-	berth.CodeTooLarge:         http.StatusRequestEntityTooLarge,
-	berth.CodeUnprocessable:    http.StatusUnprocessableEntity,
-}
-
 type errorView struct {
 	base
 	Status  int
@@ -104,10 +92,7 @@ func (c *Console) writeError(w http.ResponseWriter, r *http.Request, s *session,
 		c.cfg.Log.ErrorContext(r.Context(), "console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = berth.Errorf(berth.CodeInternal, "Something went wrong on the server; its log has the details.")
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := e.Code.HTTPStatus()
 	v := &errorView{base: base{Title: http.StatusText(status)}, Status: status, Heading: http.StatusText(status), Message: e.Message}
 	if s != nil {
 		v.Who = s.who()

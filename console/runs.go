@@ -115,5 +115,5 @@ func (c *Console) refused(w http.ResponseWriter, r *http.Request, s *session, er
 	if !errors.As(err, &e) || e.Code == berth.CodeNotFound {
 		return err
 	}
-	return c.showRun(w, r, s, statusOf[e.Code], e.Message)
+	return c.showRun(w, r, s, e.Code.HTTPStatus(), e.Message)
 }
