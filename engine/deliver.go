@@ -19,7 +19,7 @@ const maxExcerpt = 1024
 // backend and records the attempt and its consequence (done, retry later,
 // run finished) together with the job's completion or release.
 func (e *Engine) deliver(ctx context.Context, j store.Job) error {
-	run, err := e.db.Read().Run(ctx, j.Ref)
+	run, sealed, err := e.db.Read().RunToSend(ctx, j.Ref)
 	if berth.IsNotFound(err) {
 		return e.complete(ctx, j)
 	}
@@ -35,7 +35,7 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 	start := time.Now()
 	var res delivery.Result
 	if ok {
-		req, masker, err := e.request(ctx, run, j.Attempts)
+		req, masker, err := e.request(run, sealed, j.Attempts)
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ const JobFollow = "follow"
 // follow handles a follow-up job: it asks the run's backend how the work it
 // started is going and applies the answer.
 func (e *Engine) follow(ctx context.Context, j store.Job) error {
-	run, err := e.db.Read().Run(ctx, j.Ref)
+	run, sealed, err := e.db.Read().RunToSend(ctx, j.Ref)
 	if berth.IsNotFound(err) {
 		return e.complete(ctx, j)
 	}
@@ -33,7 +33,7 @@ func (e *Engine) follow(ctx context.Context, j store.Job) error {
 	follower, ok := e.backends[typ].(delivery.Follower)
 	var res delivery.Result
 	if ok {
-		req, masker, err := e.request(ctx, run, j.Attempts)
+		req, masker, err := e.request(run, sealed, j.Attempts)
 		if err != nil {
 			return err
 		}

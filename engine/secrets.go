@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"slices"
 
 	"github.com/berthdev/berth"
@@ -13,8 +12,8 @@ import (
 // request is what a backend gets to work on a run: the payload with its
 // secrets in clear (stored sealed, service.DeliveryPayload), and the Masker
 // that hides those secrets in whatever the backend answers.
-func (e *Engine) request(ctx context.Context, run *berth.Run, attempt int) (delivery.Request, seal.Masker, error) {
-	payload, masker, err := service.DeliveryPayload(ctx, e.db.Read(), e.org.SecretsKey, run)
+func (e *Engine) request(run *berth.Run, sealed string, attempt int) (delivery.Request, seal.Masker, error) {
+	payload, masker, err := service.OpenPayload(e.org.SecretsKey, run, sealed)
 	if err != nil {
 		return delivery.Request{}, masker, err
 	}

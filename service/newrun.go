@@ -178,8 +178,17 @@ func StoreRun(ctx context.Context, q *store.Queries, nr *NewRun) (bool, error) {
 // payload and a Masker that masks nothing. Errors: not_found.
 func DeliveryPayload(ctx context.Context, q *store.Queries, key *seal.Key, run *berth.Run) (json.RawMessage, seal.Masker, error) {
 	sealed, err := q.RunSealedPayload(ctx, run.ID)
-	if err != nil || sealed == "" {
-		return run.Payload, seal.Masker{}, err
+	if err != nil {
+		return nil, seal.Masker{}, err
+	}
+	return OpenPayload(key, run, sealed)
+}
+
+// OpenPayload is DeliveryPayload for a caller that read the run's sealed
+// payload with the run (store.RunToSend).
+func OpenPayload(key *seal.Key, run *berth.Run, sealed string) (json.RawMessage, seal.Masker, error) {
+	if sealed == "" {
+		return run.Payload, seal.Masker{}, nil
 	}
 	plain, err := key.Open(sealed)
 	if err != nil {
