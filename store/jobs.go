@@ -140,15 +140,6 @@ func (db *DB) RenewLeases(ctx context.Context, worker string, lease time.Duratio
 	})
 }
 
-// ExtendLease pushes a claimed job's lease to now+lease.
-func (db *DB) ExtendLease(ctx context.Context, id int64, worker string, lease time.Duration) error {
-	return db.Write(ctx, func(q *Queries) error {
-		res, err := q.exec(ctx, "UPDATE jobs SET locked_until = ? WHERE id = ? AND locked_by = ?",
-			time.Now().Add(lease).UnixMilli(), id, worker)
-		return leaseHeld(res, err)
-	})
-}
-
 // NextJobAt returns when the earliest job of the given kinds becomes due
 // (a run_at in the future, or an expiring lease), and whether there is one.
 func (db *DB) NextJobAt(ctx context.Context, kinds []string) (time.Time, bool, error) {
