@@ -80,21 +80,25 @@ func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*service.NewRu
 // fires decides whether automation a fires for ev: not on its own runs'
 // changes, not past the chain depth limit, and only when its condition holds.
 func (e *Engine) fires(ctx context.Context, ev *berth.Event, a *action.Compiled, eventData *jqtemplate.Data) bool {
-	if ev.CausedBy == a.Identifier {
-		e.log.Debug("automation not fired: the event was caused by its own run", "automation", a.Identifier, "event", ev.ID)
+	reason := automation.LoopGuard(ev, a.Identifier, e.cfg.MaxDepth)
+	if reason == "" && automation.Predates(ev, a.Action) {
+		reason = automation.SkipTooEarly
+	}
+	if reason == automation.SkipTooDeep {
+		e.log.Warn("automation not fired", "automation", a.Identifier, "event", ev.ID, "reason", reason,
+			"depth", ev.Depth, "limit", e.cfg.MaxDepth)
 		return false
 	}
-	if ev.Depth >= e.cfg.MaxDepth {
-		e.log.Warn("automation not fired: chain depth limit reached", "automation", a.Identifier, "event", ev.ID,
-			"depth", ev.Depth, "limit", e.cfg.MaxDepth)
+	if reason != "" {
+		e.log.Debug("automation not fired", "automation", a.Identifier, "event", ev.ID, "reason", reason)
 		return false
 	}
 	if a.Condition == nil {
 		return true
 	}
-	ok, reason := a.Condition.Evaluate(ctx, eventData)
+	ok, why := a.Condition.Evaluate(ctx, eventData)
 	if !ok {
-		e.log.Debug("automation not fired: condition not met", "automation", a.Identifier, "event", ev.ID, "reason", reason)
+		e.log.Debug("automation not fired: condition not met", "automation", a.Identifier, "event", ev.ID, "reason", why)
 	}
 	return ok
 }

@@ -97,12 +97,9 @@ func (o *Operator) DryRun(ctx context.Context, automationID, eventID string) (*D
 		return nil, err
 	}
 	d := &DryRun{Event: ev, Listens: len(listening(a).Candidates(ev)) > 0, HasCondition: a.Condition != nil}
-	switch {
-	case ev.CausedBy == a.Identifier:
-		d.Skipped = "the event was caused by this automation's own run (automations never fire on their own changes)"
-	case ev.Depth >= o.cfg.MaxDepth:
-		d.Skipped = "the event is at the automation chain depth limit (BERTH_MAX_CHAIN_DEPTH)"
-	}
+	// Older events are the point of a dry run, so only loop protection is
+	// reported, not automation.Predates.
+	d.Skipped = automation.LoopGuard(ev, a.Identifier, o.cfg.MaxDepth)
 	var runAction *berth.Action
 	if ev.ResourceType == berth.ResourceRun {
 		if runAction, err = r.Action(ctx, ev.ActionIdentifier); err != nil && !berth.IsNotFound(err) {

@@ -205,7 +205,11 @@ func TestKafkaRunsAndAgentMessages(t *testing.T) {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { byKey[string(r.Key)] = r })
 	}
 	kafkaRun := waitStatus(t, s, "to_kafka", "IN_PROGRESS")
-	agentRun := runOf(t, s, "via_agent")
+	var agentRun map[string]any
+	eventually(t, func() bool { // the attempt is recorded just after the record is produced
+		agentRun = runOf(t, s, "via_agent")
+		return len(agentRun["attempts"].([]any)) > 0
+	}, "the agent run's attempt to be recorded")
 	plain, agent := byKey[kafkaRun["id"].(string)], byKey[agentRun["id"].(string)]
 	if plain == nil || agent == nil {
 		t.Fatalf("records by key: %v; runs %v, %v", byKey, kafkaRun["id"], agentRun["id"])
