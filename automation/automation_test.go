@@ -31,6 +31,10 @@ func TestLoopGuardAndPredates(t *testing.T) {
 			t.Errorf("event at %s: Predates = %v, want %v", at, got, want)
 		}
 	}
+	timer := &berth.Event{Action: berth.ActionTimerExpired, Trigger: berth.Trigger{At: "2026-01-01T00:00:00.000Z"}}
+	if Predates(timer, a) {
+		t.Error("a timer that expired before the automation existed but fires now must fire")
+	}
 }
 
 func TestIndexCandidates(t *testing.T) {

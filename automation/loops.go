@@ -25,7 +25,10 @@ func LoopGuard(ev *berth.Event, id string, maxDepth int) string {
 // Predates reports whether ev happened before automation a was created:
 // an automation fires on changes made from its creation on, not on older
 // changes still waiting to be matched. Both times are berth.TimeFormat, so
-// they compare as strings.
+// they compare as strings. A timer event's time is the expiry (as Port's
+// change log shows it), which may lie before the automation existed while
+// the timer fires after: timer events are recorded when they fire, so they
+// never predate an automation that exists when they are matched.
 func Predates(ev *berth.Event, a *berth.Action) bool {
-	return ev.Trigger.At < a.CreatedAt
+	return ev.Action != berth.ActionTimerExpired && ev.Trigger.At < a.CreatedAt
 }
