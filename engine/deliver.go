@@ -15,17 +15,62 @@ import (
 // maxExcerpt bounds the response text kept on an attempt record.
 const maxExcerpt = 1024
 
+// startDeliveries starts a claimed batch of delivery, follow-up and
+// notification jobs, each in its own goroutine. The runs of the deliveries
+// are read together first.
+func (e *Engine) startDeliveries(ctx context.Context, jobs []store.Job, rec *recorder, done func()) {
+	var deliveries, others []store.Job
+	for _, j := range jobs {
+		if j.Kind == service.JobDeliver {
+			deliveries = append(deliveries, j)
+		} else {
+			others = append(others, j)
+		}
+	}
+	e.each(ctx, others, done, func(ctx context.Context, j store.Job) error {
+		if j.Kind == JobFollow {
+			return e.follow(ctx, j)
+		}
+		return e.notify(ctx, j)
+	})
+	if len(deliveries) == 0 {
+		return
+	}
+	var sends map[string]store.ToSend
+	if len(deliveries) > 1 {
+		ids := make([]string, len(deliveries))
+		for i, j := range deliveries {
+			ids[i] = j.Ref
+		}
+		var err error
+		if sends, err = e.db.Read().RunsToSend(ctx, ids); err != nil {
+			sends = nil // each delivery reads its run itself
+		}
+	}
+	e.each(ctx, deliveries, done, func(ctx context.Context, j store.Job) error {
+		if sends != nil {
+			s, ok := sends[j.Ref]
+			if !ok {
+				return e.complete(ctx, j) // the run is gone
+			}
+			return e.deliver(ctx, j, s.Run, s.Sealed, rec)
+		}
+		run, sealed, err := e.db.Read().RunToSend(ctx, j.Ref)
+		if berth.IsNotFound(err) {
+			return e.complete(ctx, j)
+		}
+		if err != nil {
+			return err
+		}
+		return e.deliver(ctx, j, run, sealed, rec)
+	})
+}
+
 // deliver handles one delivery job: it hands the run's invocation to its
 // backend and records the attempt and its consequence (done, retry later,
-// run finished) together with the job's completion or release.
-func (e *Engine) deliver(ctx context.Context, j store.Job) error {
-	run, sealed, err := e.db.Read().RunToSend(ctx, j.Ref)
-	if berth.IsNotFound(err) {
-		return e.complete(ctx, j)
-	}
-	if err != nil {
-		return err
-	}
+// run finished) together with the job's completion or release. Plain
+// successful deliveries are recorded by rec, many in one transaction.
+func (e *Engine) deliver(ctx context.Context, j store.Job, run *berth.Run, sealed string, rec *recorder) error {
 	if run.Status != berth.RunInProgress {
 		// Finished (or withdrawn) before it was delivered: nothing to send.
 		return e.complete(ctx, j)
@@ -48,9 +93,19 @@ func (e *Engine) deliver(ctx context.Context, j store.Job) error {
 		Start: start, Took: took, StatusCode: res.StatusCode, Error: res.Error})
 	attempt := &berth.Attempt{At: berth.FormatTime(start), DurationMS: took.Milliseconds(), Target: res.Target,
 		StatusCode: res.StatusCode, Error: res.Error, Response: excerpt(res.Response), Outcome: res.Outcome.String()}
+	if plain(res) {
+		return rec.record(ctx, j, run.ID, attempt)
+	}
 	return e.db.Write(ctx, func(q *store.Queries) error {
 		return e.recordAttempt(ctx, q, j, run.ID, attempt, res)
 	})
+}
+
+// plain reports whether a delivery's result only needs its attempt recorded
+// and its job completed: delivered, nothing to log, the run unchanged.
+func plain(res delivery.Result) bool {
+	return res.Outcome == delivery.Delivered && len(res.Logs) == 0 &&
+		res.Finish == nil && res.Progress == nil && res.Follow == nil
 }
 
 func (e *Engine) recordAttempt(ctx context.Context, q *store.Queries, j store.Job, runID string, a *berth.Attempt, res delivery.Result) error {

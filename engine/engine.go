@@ -88,70 +88,88 @@ func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config,
 // Run works until ctx is cancelled, then lets work in progress finish.
 func (e *Engine) Run(ctx context.Context) {
 	ctx = store.Urgent(ctx) // the engine's writes go before the API's
+	rec := newRecorder(e)
 	var wg sync.WaitGroup
-	wg.Go(func() { e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 32, e.handleMatchOrTimer) })
+	// Up to four batches of events are matched at once: one computes
+	// while others wait for the database.
 	wg.Go(func() {
-		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.handleDelivery)
+		e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 4*matchBatch, matchBatch, e.startMatches)
+	})
+	wg.Go(func() {
+		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.cfg.Deliveries,
+			func(ctx context.Context, jobs []store.Job, done func()) { e.startDeliveries(ctx, jobs, rec, done) })
 	})
 	wg.Go(func() { e.heartbeat(ctx) })
 	wg.Go(func() { e.watchBacklog(ctx) })
 	wg.Wait()
+	rec.close()
 }
 
-// heartbeat renews this instance's leases every Lease/3 until ctx ends.
+// matchBatch is the most match jobs handled together.
+const matchBatch = 32
+
+// heartbeat renews this instance's leases every Lease/3, and every second
+// frees the jobs of workers whose lease ran out (busy loops may not look
+// for them themselves), until ctx ends.
 func (e *Engine) heartbeat(ctx context.Context) {
-	t := time.NewTicker(e.cfg.Lease / 3)
-	defer t.Stop()
+	renew := time.NewTicker(e.cfg.Lease / 3)
+	defer renew.Stop()
+	release := time.NewTicker(min(e.cfg.Lease/3, time.Second))
+	defer release.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-renew.C:
 			if err := e.db.RenewLeases(ctx, e.worker, e.cfg.Lease); err != nil && ctx.Err() == nil {
 				e.log.Error("renewing job leases failed", "err", err)
+			}
+		case <-release.C:
+			if _, err := e.db.ReleaseExpired(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("releasing expired job leases failed", "err", err)
 			}
 		}
 	}
 }
 
-func (e *Engine) handleDelivery(ctx context.Context, j store.Job) error {
-	switch j.Kind {
-	case JobFollow:
-		return e.follow(ctx, j)
-	case service.JobNotify:
-		return e.notify(ctx, j)
-	}
-	return e.deliver(ctx, j)
-}
+// starter begins work on a batch of claimed jobs and returns; it calls done
+// once for each job when it is finished with it, from any goroutine, and
+// its work runs on a context that outlives the loop's, so a shutdown lets
+// it finish.
+type starter func(ctx context.Context, jobs []store.Job, done func())
 
-func (e *Engine) handleMatchOrTimer(ctx context.Context, j store.Job) error {
-	if j.Kind == service.JobTimer {
-		return e.fireTimer(ctx, j)
-	}
-	return e.match(ctx, j)
-}
-
-// loop claims jobs of the given kinds, as many as it has free slots, and
-// runs handle on each in its own goroutine. It sleeps until new work is
-// announced, a job falls due, a slot frees up, or Poll passes. Claimed jobs
-// never share an ordering key, so they can run in parallel. Handlers run on
-// a context that outlives ctx, so a shutdown lets them finish.
-func (e *Engine) loop(ctx context.Context, kinds []string, slots int, handle func(context.Context, store.Job) error) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
+// loop claims jobs of the given kinds, as many as it has free slots (a job
+// holds a slot until start calls done for it) but at most batch at a time,
+// and hands each batch to start. It sleeps until new work is announced, a job falls due, a slot
+// frees up, or Poll passes. Claimed jobs never share an ordering key, so
+// they can run in parallel.
+func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, start starter) {
 	free := make(chan struct{}, slots)
 	for range slots {
 		free <- struct{}{}
 	}
+	defer func() { // wait for the work in progress
+		for range slots {
+			<-free
+		}
+	}()
 	freed := make(chan struct{}, 1) // a slot came back
+	done := func() {
+		free <- struct{}{}
+		select {
+		case freed <- struct{}{}:
+		default:
+		}
+	}
 	workCtx := context.WithoutCancel(ctx)
+	sub := e.db.Subscribe(kinds...)
 	for ctx.Err() == nil {
-		woken := e.db.JobsChanged()
-		// Claim in batches: a claim is a write, and on SQLite writes are
-		// the scarce resource. Wait for a quarter of the slots unless
-		// the loop is idle.
-		n := len(free)
-		if n == 0 || n < slots/4 && n < slots {
+		woken := sub.Changed()
+		// Claim in batches: a claim is a write, and batches are handled
+		// with fewer writes per job. Wait for a quarter of a batch's
+		// slots unless the loop is idle.
+		n := min(len(free), batch)
+		if n == 0 || n < batch/4 && len(free) < slots {
 			select {
 			case <-ctx.Done():
 			case <-freed:
@@ -162,31 +180,54 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots int, handle fun
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("claiming jobs failed", "kinds", kinds, "err", err)
 		}
-		for _, j := range jobs {
+		for range jobs {
 			<-free
-			wg.Go(func() {
-				defer func() {
-					free <- struct{}{}
-					select {
-					case freed <- struct{}{}:
-					default:
-					}
-				}()
-				if err := handle(workCtx, j); err != nil {
-					e.retryLater(workCtx, j, err)
-				}
-			})
 		}
-		if len(jobs) == 0 {
+		if len(jobs) > 0 {
+			start(workCtx, jobs, done)
+		}
+		switch {
+		case len(jobs) == n:
+			// There may be more.
+		case len(jobs) > 0:
+			// The queue is drained but busy: wait for more to arrive.
+			// No need to look for jobs due later: the next claim
+			// takes whatever is due by then.
+			e.wait(ctx, woken, busyWait)
+		default:
 			e.sleep(ctx, kinds, woken)
 		}
 	}
 }
 
+// busyWait bounds how long a loop that just found work waits for more
+// without looking.
+const busyWait = 50 * time.Millisecond
+
+// wait waits for a wake-up, at most d.
+func (e *Engine) wait(ctx context.Context, woken <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-woken:
+	case <-t.C:
+	}
+}
+
+// sleep waits for new work: a wake-up, the next job falling due, or Poll.
+// A lease that expired meanwhile is released at once.
 func (e *Engine) sleep(ctx context.Context, kinds []string, woken <-chan struct{}) {
 	wait := e.cfg.Poll
 	if next, ok, err := e.db.NextJobAt(ctx, kinds); err == nil && ok {
-		wait = max(min(time.Until(next), wait), time.Millisecond)
+		if wait = time.Until(next); wait <= 0 {
+			// Due already but not claimed: a lease expired, or an
+			// earlier job of its ordering key holds it back.
+			if n, err := e.db.ReleaseExpired(ctx); err == nil && n > 0 {
+				return
+			}
+		}
+		wait = max(min(wait, e.cfg.Poll), time.Millisecond)
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -194,6 +235,19 @@ func (e *Engine) sleep(ctx context.Context, kinds []string, woken <-chan struct{
 	case <-ctx.Done():
 	case <-woken:
 	case <-t.C:
+	}
+}
+
+// each runs handle on every job in its own goroutine, calling done after
+// each; a job whose handling fails is released to be tried again later.
+func (e *Engine) each(ctx context.Context, jobs []store.Job, done func(), handle func(context.Context, store.Job) error) {
+	for _, j := range jobs {
+		go func() {
+			defer done()
+			if err := handle(ctx, j); err != nil {
+				e.retryLater(ctx, j, err)
+			}
+		}()
 	}
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -13,6 +14,94 @@ import (
 	"github.com/berthdev/berth/store"
 )
 
+// startMatches starts a claimed batch of match and timer jobs: the match
+// jobs are handled together (matchBatch), each timer on its own.
+func (e *Engine) startMatches(ctx context.Context, jobs []store.Job, done func()) {
+	var matches, timers []store.Job
+	for _, j := range jobs {
+		if j.Kind == service.JobTimer {
+			timers = append(timers, j)
+		} else {
+			matches = append(matches, j)
+		}
+	}
+	e.each(ctx, timers, done, e.fireTimer)
+	if len(matches) > 0 {
+		go func() {
+			defer func() {
+				for range matches {
+					done()
+				}
+			}()
+			e.matchBatch(ctx, matches)
+		}()
+	}
+}
+
+// matchBatch handles match jobs together: one read of their events, one
+// look at the actions and the secrets, and one transaction for all their
+// runs and completions. If any of it fails, each job is handled on its own
+// (match), so one bad event or one lost lease holds back no other.
+func (e *Engine) matchBatch(ctx context.Context, jobs []store.Job) {
+	if len(jobs) > 1 {
+		err := e.tryMatchBatch(ctx, jobs)
+		if err == nil {
+			return
+		}
+		e.log.Warn("matching a batch failed; matching its events one by one", "jobs", len(jobs), "err", err)
+	}
+	for _, j := range jobs {
+		if err := e.match(ctx, j); err != nil {
+			e.retryLater(ctx, j, err)
+		}
+	}
+}
+
+func (e *Engine) tryMatchBatch(ctx context.Context, jobs []store.Job) error {
+	ids := make([]string, len(jobs))
+	jobIDs := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i], jobIDs[i] = j.Ref, j.ID
+	}
+	events, err := e.db.Read().EventsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	set, err := e.actions.get(ctx)
+	if err != nil {
+		return err
+	}
+	rd := e.renderer.Batch() // the organization's secrets read once
+	start := time.Now()
+	runs := make([][]*service.NewRun, len(jobs))
+	for i, j := range jobs {
+		ev, ok := events[j.Ref]
+		if !ok {
+			return fmt.Errorf("event %s of match job %d is missing", j.Ref, j.ID)
+		}
+		if runs[i], err = e.runsFor(ctx, set, rd, ev); err != nil {
+			return err
+		}
+	}
+	var all []*service.NewRun
+	for _, nrs := range runs {
+		all = append(all, nrs...)
+	}
+	err = e.db.Write(ctx, func(q *store.Queries) error {
+		// Runs an event made already (a job run twice) are skipped.
+		if _, err := service.StoreRuns(ctx, q, all); err != nil {
+			return err
+		}
+		return q.CompleteJobs(ctx, jobIDs, e.worker)
+	})
+	if err == nil {
+		for i, j := range jobs {
+			e.cfg.Observer.Matched(events[j.Ref], len(runs[i]), start, nil)
+		}
+	}
+	return err
+}
+
 // match handles one match job: it finds the automations the event fires,
 // prepares their runs, and commits the runs, their events and their
 // delivery jobs together with the job's completion.
@@ -22,7 +111,11 @@ func (e *Engine) match(ctx context.Context, j store.Job) error {
 		return err
 	}
 	start := time.Now()
-	runs, err := e.runsFor(ctx, ev)
+	set, err := e.actions.get(ctx)
+	if err != nil {
+		return err
+	}
+	runs, err := e.runsFor(ctx, set, e.renderer, ev)
 	if err != nil {
 		e.cfg.Observer.Matched(ev, 0, start, err)
 		return err
@@ -41,11 +134,7 @@ func (e *Engine) match(ctx context.Context, j store.Job) error {
 
 // runsFor evaluates the candidate automations of ev and prepares a run for
 // each that fires. The event is decoded once and shared by all of them.
-func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*service.NewRun, error) {
-	set, err := e.actions.get(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (e *Engine) runsFor(ctx context.Context, set *actionSet, rd *service.Renderer, ev *berth.Event) ([]*service.NewRun, error) {
 	candidates := set.index.Candidates(ev)
 	if len(candidates) == 0 {
 		return nil, nil
@@ -67,7 +156,7 @@ func (e *Engine) runsFor(ctx context.Context, ev *berth.Event) ([]*service.NewRu
 		if !e.fires(ctx, ev, a, eventData) {
 			continue
 		}
-		nr, err := e.prepareRun(ctx, ev, eventObject, eventData, a)
+		nr, err := e.prepareRun(ctx, rd, ev, eventObject, eventData, a)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +193,7 @@ func (e *Engine) fires(ctx context.Context, ev *berth.Event, a *action.Compiled,
 }
 
 // prepareRun renders a's invocation for ev into a new run.
-func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject json.RawMessage, eventData *jqtemplate.Data, a *action.Compiled) (*service.NewRun, error) {
+func (e *Engine) prepareRun(ctx context.Context, rd *service.Renderer, ev *berth.Event, eventObject json.RawMessage, eventData *jqtemplate.Data, a *action.Compiled) (*service.NewRun, error) {
 	now := time.Now()
 	at := berth.FormatTime(now)
 	id := berth.NewID("r_", 16)
@@ -128,7 +217,7 @@ func (e *Engine) prepareRun(ctx context.Context, ev *berth.Event, eventObject js
 	if nr.Data, err = automation.PreparedTriggerData(ev, eventData, a.Identifier, id, at); err != nil {
 		return nil, err
 	}
-	if err := e.renderer.Render(ctx, a, nr); err != nil {
+	if err := rd.Render(ctx, a, nr); err != nil {
 		return nil, err
 	}
 	return nr, nil

@@ -24,6 +24,15 @@ func record(ctx context.Context, q *store.Queries, ev *berth.Event) error {
 	if err := q.AppendEvent(ctx, ev); err != nil {
 		return err
 	}
+	if j, ok := matchJob(ev); ok {
+		return q.EnqueueJob(ctx, j, time.Now())
+	}
+	return nil
+}
+
+// matchJob returns the job that matches ev against the automations: the
+// events of one entity or one run are matched in order.
+func matchJob(ev *berth.Event) (store.Job, bool) {
 	var key string
 	switch ev.ResourceType {
 	case berth.ResourceEntity:
@@ -31,9 +40,9 @@ func record(ctx context.Context, q *store.Queries, ev *berth.Event) error {
 	case berth.ResourceRun:
 		key = "match/run/" + ev.RunID
 	default:
-		return nil
+		return store.Job{}, false
 	}
-	return q.EnqueueJob(ctx, store.Job{Kind: JobMatch, Ref: ev.ID, OrderingKey: key}, time.Now())
+	return store.Job{Kind: JobMatch, Ref: ev.ID, OrderingKey: key}, true
 }
 
 // TimerRef names one timer property of one entity as a job ref.

@@ -50,6 +50,9 @@ func (c *Catalog) CountEntities(ctx context.Context, blueprint string) (int, err
 // or merges into an existing one. It reports whether the entity was created.
 // Errors: invalid_request, not_found (blueprint), conflict, unprocessable.
 func (c *Catalog) CreateEntity(ctx context.Context, ch Change, blueprint string, raw []byte, opt WriteOptions) (*berth.Entity, bool, error) {
+	if e, err := c.createQuickly(ctx, ch, blueprint, raw, opt); e != nil || err != nil {
+		return e, e != nil, err
+	}
 	var out *berth.Entity
 	var created bool
 	err := c.write(ctx, opt, func(q *store.Queries) error {
@@ -81,6 +84,49 @@ func (c *Catalog) CreateEntity(ctx context.Context, ch Change, blueprint string,
 		return err
 	})
 	return out, created, err
+}
+
+// createQuickly creates a new entity with one write (store.CreateEntityOnce)
+// when nothing needs a look at the store first: a plain create (an upsert
+// more often finds the entity there, and would pay twice), the blueprint is cached,
+// the entity has no relations to check and no timers to arm, and it is
+// valid against the cached blueprint. It returns nil, nil when the general
+// path must do the work (the entity exists, the blueprint changed, the
+// entity is invalid and the error must come from the current blueprint).
+func (c *Catalog) createQuickly(ctx context.Context, ch Change, blueprint string, raw []byte, opt WriteOptions) (*berth.Entity, error) {
+	cached, ok := c.decoded.Load(blueprint)
+	if !ok || opt.ValidationOnly || opt.Upsert {
+		return nil, nil
+	}
+	bp := cached.(*berth.Blueprint)
+	e, err := catalog.DecodeEntity(raw, blueprint)
+	if err != nil || len(catalog.TimerProperties(bp)) > 0 {
+		return nil, nil
+	}
+	if e.Identifier == "" {
+		e.Identifier = berth.NewID("e_", 16)
+	}
+	if err := c.prepareNew(bp, e); err != nil || len(catalog.RelationTargets(bp, e)) > 0 {
+		return nil, nil
+	}
+	if c.Admit != nil {
+		if err := c.Admit(ctx); err != nil {
+			return nil, err
+		}
+	}
+	now := c.now()
+	stamp(e, ch, now)
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	ev := entityEvent(ch, now, berth.ActionCreate, nil, e, doc)
+	job, _ := matchJob(ev)
+	created, err := c.db.CreateEntityOnce(ctx, store.NewEntity{Entity: e, Doc: doc, BlueprintVersion: bp.UpdatedAt, Event: ev, Job: job})
+	if err != nil || !created {
+		return nil, err
+	}
+	return e, nil
 }
 
 // ReplaceEntity replaces an existing entity with raw (PUT).
@@ -159,18 +205,11 @@ func (c *Catalog) write(ctx context.Context, opt WriteOptions, fn func(q *store.
 // for a new entity), recording the change. A write that changes nothing but
 // timestamps is not made and records nothing.
 func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *berth.Blueprint, old, e *berth.Entity, opt WriteOptions) (*berth.Entity, error) {
-	e.Blueprint = bp.Identifier
-	if e.Team == nil {
-		e.Team = []string{}
-	}
 	if old == nil {
-		catalog.ApplyDefaults(bp, e)
-	}
-	schema, err := c.entitySchema(bp)
-	if err != nil {
-		return nil, err
-	}
-	if err := schema.Validate(e); err != nil {
+		if err := c.prepareNew(bp, e); err != nil {
+			return nil, err
+		}
+	} else if err := c.validate(bp, e); err != nil {
 		return nil, err
 	}
 	if err := c.checkRelationTargets(ctx, q, ch, bp, e, opt); err != nil {
@@ -189,13 +228,42 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 		}
 		return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
 	}
-	e.CreatedAt, e.CreatedBy = berth.FormatTime(now), ch.by()
-	e.UpdatedAt, e.UpdatedBy = e.CreatedAt, e.CreatedBy
+	stamp(e, ch, now)
 	doc, err := q.InsertEntity(ctx, e)
 	if err != nil {
 		return nil, err
 	}
 	return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
+}
+
+// prepareNew completes a new entity with its blueprint's defaults and
+// validates it.
+func (c *Catalog) prepareNew(bp *berth.Blueprint, e *berth.Entity) error {
+	e.Blueprint = bp.Identifier
+	if e.Team == nil {
+		e.Team = []string{}
+	}
+	catalog.ApplyDefaults(bp, e)
+	return c.validate(bp, e)
+}
+
+// validate checks e against its blueprint bp.
+func (c *Catalog) validate(bp *berth.Blueprint, e *berth.Entity) error {
+	e.Blueprint = bp.Identifier
+	if e.Team == nil {
+		e.Team = []string{}
+	}
+	schema, err := c.entitySchema(bp)
+	if err != nil {
+		return err
+	}
+	return schema.Validate(e)
+}
+
+// stamp sets a new entity's creation and update marks.
+func stamp(e *berth.Entity, ch Change, now time.Time) {
+	e.CreatedAt, e.CreatedBy = berth.FormatTime(now), ch.by()
+	e.UpdatedAt, e.UpdatedBy = e.CreatedAt, e.CreatedBy
 }
 
 // checkRelationTargets makes sure every entity e relates to exists, creating
@@ -355,20 +423,24 @@ func withoutTarget(v any, id string) (any, bool) {
 
 // recordEntity records an entity change; afterDoc is after as stored.
 func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity, afterDoc json.RawMessage) error {
+	if err := record(ctx, q, entityEvent(ch, now, action, before, after, afterDoc)); err != nil {
+		return err
+	}
+	return armTimers(ctx, q, bp, before, after)
+}
+
+// entityEvent returns the change-log event of an entity change.
+func entityEvent(ch Change, now time.Time, action string, before, after *berth.Entity, afterDoc json.RawMessage) *berth.Event {
 	e := after
 	if e == nil {
 		e = before
 	}
-	ev := &berth.Event{
+	return &berth.Event{
 		ID: berth.NewID("event_", 16), Action: action, ResourceType: berth.ResourceEntity, Status: "SUCCESS",
 		Trigger: ch.trigger(now), Blueprint: e.Blueprint, Entity: e.Identifier,
 		LinkedRunID: ch.RunID, Depth: ch.Depth, CausedBy: ch.CausedBy,
 		Before: marshalOrNil(before), After: afterDoc,
 	}
-	if err := record(ctx, q, ev); err != nil {
-		return err
-	}
-	return armTimers(ctx, q, bp, before, after)
 }
 
 func existing(ctx context.Context, q *store.Queries, blueprint, id string) (*berth.Entity, error) {

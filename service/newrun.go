@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -46,6 +47,31 @@ type Renderer struct {
 	// Strict fails a run whose template expressions fail, instead of
 	// rendering them as null with a log line (BERTH_TEMPLATE_STRICT).
 	Strict bool
+
+	batch *secretsOnce // set by Batch
+}
+
+// secretsOnce holds the organization's secrets, read on first use.
+type secretsOnce struct {
+	once   sync.Once
+	values map[string]string
+	err    error
+}
+
+// Batch returns a Renderer for a batch of runs rendered together: it reads
+// and opens the organization's secrets at most once, for all of them.
+func (rd *Renderer) Batch() *Renderer {
+	b := *rd
+	b.batch = &secretsOnce{}
+	return &b
+}
+
+func (rd *Renderer) secrets(ctx context.Context) (map[string]string, error) {
+	if rd.batch == nil {
+		return secretValues(ctx, rd.DB.Read(), rd.Key)
+	}
+	rd.batch.once.Do(func() { rd.batch.values, rd.batch.err = secretValues(ctx, rd.DB.Read(), rd.Key) })
+	return rd.batch.values, rd.batch.err
 }
 
 // sealedPayload is what a run's sealed_payload holds: the payload as sent,
@@ -65,7 +91,7 @@ type sealedPayload struct {
 func (rd *Renderer) Render(ctx context.Context, a *action.Compiled, nr *NewRun, masks ...string) error {
 	data, prepared := nr.TriggerData, nr.Data
 	if bytes.Contains(a.Doc, []byte("secrets")) {
-		secrets, err := secretValues(ctx, rd.DB.Read(), rd.Key)
+		secrets, err := rd.secrets(ctx)
 		if err != nil {
 			return err
 		}
@@ -144,32 +170,55 @@ func withSecrets(triggerData json.RawMessage, secrets map[string]string) (json.R
 // false): the run, its sealed payload, its log lines, its RUN_CREATED event
 // and, when it is in progress, its delivery job.
 func StoreRun(ctx context.Context, q *store.Queries, nr *NewRun) (bool, error) {
-	doc, err := json.Marshal(nr.Run)
-	if err != nil {
-		return false, err
-	}
-	inserted, err := q.InsertRunDoc(ctx, nr.Run, doc, nr.TriggerData)
-	if err != nil || !inserted {
-		return false, err
-	}
-	if nr.sealed != "" {
-		if err := q.SetRunSealedPayload(ctx, nr.Run.ID, nr.sealed); err != nil {
-			return false, err
+	n, err := StoreRuns(ctx, q, []*NewRun{nr})
+	return n == 1, err
+}
+
+// StoreRuns is StoreRun for many runs, with one statement per table: it
+// returns how many it stored.
+func StoreRuns(ctx context.Context, q *store.Queries, runs []*NewRun) (int, error) {
+	rows := make([]store.RunRow, len(runs))
+	for i, nr := range runs {
+		doc, err := json.Marshal(nr.Run)
+		if err != nil {
+			return 0, err
 		}
+		rows[i] = store.RunRow{Run: nr.Run, Doc: doc, TriggerData: nr.TriggerData, Sealed: nr.sealed}
+	}
+	inserted, err := q.InsertRuns(ctx, rows)
+	if err != nil || len(inserted) == 0 {
+		return 0, err
 	}
 	now := time.Now()
-	for _, l := range nr.Logs {
-		if err := AddRunLog(ctx, q, nr.Run.ID, "berth", l, now); err != nil {
-			return false, err
+	var events []*berth.Event
+	var jobs []store.Job
+	for i, nr := range runs {
+		if !inserted[nr.Run.ID] {
+			continue
+		}
+		for _, l := range nr.Logs {
+			if err := AddRunLog(ctx, q, nr.Run.ID, "berth", l, now); err != nil {
+				return 0, err
+			}
+		}
+		ev := runEvent(nr.Trigger, nil, nr.Run, rows[i].Doc)
+		events = append(events, ev)
+		if j, ok := matchJob(ev); ok && !nr.Unwatched {
+			jobs = append(jobs, j)
+		}
+		if nr.Run.Status == berth.RunInProgress {
+			jobs = append(jobs, store.Job{Kind: JobDeliver, Ref: nr.Run.ID, OrderingKey: nr.DeliverKey})
 		}
 	}
-	if err := recordRunChange(ctx, q, nr.Trigger, nil, nr.Run, doc, !nr.Unwatched); err != nil {
-		return false, err
+	if err := q.AppendEvents(ctx, events); err != nil {
+		return 0, err
 	}
-	if nr.Run.Status != berth.RunInProgress {
-		return true, nil
+	if len(jobs) > 0 {
+		if err := q.EnqueueJobs(ctx, jobs, now); err != nil {
+			return 0, err
+		}
 	}
-	return true, q.EnqueueJob(ctx, store.Job{Kind: JobDeliver, Ref: nr.Run.ID, OrderingKey: nr.DeliverKey}, now)
+	return len(inserted), nil
 }
 
 // DeliveryPayload returns what a run's backend gets: the payload with its

@@ -27,6 +27,15 @@ func RecordRunChangeFor(ctx context.Context, q *store.Queries, trigger berth.Tri
 // recordRunChange records a run change whose "after" document the caller
 // has encoded already.
 func recordRunChange(ctx context.Context, q *store.Queries, trigger berth.Trigger, before, after *berth.Run, afterDoc json.RawMessage, listened bool) error {
+	ev := runEvent(trigger, before, after, afterDoc)
+	if !listened {
+		return q.AppendEvent(ctx, ev)
+	}
+	return record(ctx, q, ev)
+}
+
+// runEvent returns the change-log event of a run change.
+func runEvent(trigger berth.Trigger, before, after *berth.Run, afterDoc json.RawMessage) *berth.Event {
 	action := berth.ActionUpdate
 	if before == nil {
 		action = berth.ActionCreate
@@ -43,10 +52,7 @@ func recordRunChange(ctx context.Context, q *store.Queries, trigger berth.Trigge
 	if after.Entity != nil {
 		ev.Entity = after.Entity.Identifier
 	}
-	if !listened {
-		return q.AppendEvent(ctx, ev)
-	}
-	return record(ctx, q, ev)
+	return ev
 }
 
 // AddRunLog appends a log line to a run in the caller's transaction. Log

@@ -32,6 +32,37 @@ func (q *Queries) RunToSend(ctx context.Context, id string) (*berth.Run, string,
 	return r, sealed, err
 }
 
+// ToSend is a run with its sealed payload: what a delivery needs.
+type ToSend struct {
+	Run    *berth.Run
+	Sealed string // "" when the stored payload is what is sent
+}
+
+// RunsToSend is RunToSend for several runs in one read; runs that do not
+// exist are missing from the map.
+func (q *Queries) RunsToSend(ctx context.Context, ids []string) (map[string]ToSend, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.query(ctx, "SELECT "+runColumns+", COALESCE(sealed_payload, '') FROM runs WHERE id IN ("+
+		placeholders(len(ids))+")", args...)
+	if err != nil {
+		return nil, wrap(err, "runs to send")
+	}
+	defer rows.Close()
+	out := make(map[string]ToSend, len(ids))
+	for rows.Next() {
+		var sealed string
+		r, err := scanRun(withExtra{rows, []any{&sealed}})
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = ToSend{Run: r, Sealed: sealed}
+	}
+	return out, rows.Err()
+}
+
 // withExtra scans further columns after those a scan function knows.
 type withExtra struct {
 	s     scanner

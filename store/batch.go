@@ -14,7 +14,7 @@ import (
 type batcher struct {
 	db       *sql.DB
 	d        *dialect
-	wake     func()
+	wake     func(kinds)
 	stmts    *stmtCache
 	requests chan *writeRequest
 	urgent   chan *writeRequest // writes of the engine: they go first
@@ -31,7 +31,7 @@ type writeRequest struct {
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 128
 
-func newBatcher(db *sql.DB, d *dialect, wake func(), stmts *stmtCache) *batcher {
+func newBatcher(db *sql.DB, d *dialect, wake func(kinds), stmts *stmtCache) *batcher {
 	b := &batcher{db: db, d: d, wake: wake, stmts: stmts, requests: make(chan *writeRequest, maxBatch),
 		urgent: make(chan *writeRequest, maxBatch),
 		stop:   make(chan struct{}), done: make(chan struct{})}
@@ -96,7 +96,7 @@ func (b *batcher) fill(batch []*writeRequest) []*writeRequest {
 // commit runs a batch in one transaction and tells each caller its result.
 func (b *batcher) commit(batch []*writeRequest) {
 	results := make([]error, len(batch))
-	woken := false
+	var woken kinds
 	err := func() error {
 		tx, err := b.db.Begin()
 		if err != nil {
@@ -114,7 +114,9 @@ func (b *batcher) commit(batch []*writeRequest) {
 			for i, r := range batch {
 				q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx}
 				results[i] = b.one(r, q)
-				woken = woken || (results[i] == nil && q.woken)
+				if results[i] == nil {
+					woken.merge(q.woken)
+				}
 			}
 		}
 		if err := tx.Commit(); err != nil {
@@ -128,8 +130,8 @@ func (b *batcher) commit(batch []*writeRequest) {
 		}
 		r.result <- results[i]
 	}
-	if err == nil && woken {
-		b.wake()
+	if err == nil {
+		b.wake(woken)
 	}
 }
 

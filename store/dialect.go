@@ -12,9 +12,8 @@ type dialect struct {
 	dollarArgs bool     // PostgreSQL numbers its placeholders: $1, $2, ...
 	cache      sync.Map // query with "?" → rebound query
 	// skipLocked ends a claim's row selection (PostgreSQL: skip rows
-	// other instances are claiming); notifyJobs wakes other instances.
+	// other instances are claiming).
 	skipLocked string
-	notifyJobs string
 	// isUniqueViolation reports whether err is a unique-constraint violation.
 	isUniqueViolation func(err error) bool
 }
@@ -30,7 +29,6 @@ var postgresDialect = &dialect{
 	name:       EnginePostgres,
 	dollarArgs: true,
 	skipLocked: " FOR UPDATE SKIP LOCKED",
-	notifyJobs: "SELECT pg_notify('berth_jobs', '')",
 	isUniqueViolation: func(err error) bool {
 		return err != nil && strings.Contains(err.Error(), "SQLSTATE 23505")
 	},

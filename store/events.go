@@ -161,3 +161,26 @@ func (q *Queries) Event(ctx context.Context, id string) (*berth.Event, error) {
 	}
 	return ev, err
 }
+
+// EventsByID returns the change-log records with the given ids, by id; ids
+// with no record are missing from the map.
+func (q *Queries) EventsByID(ctx context.Context, ids []string) (map[string]*berth.Event, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.query(ctx, "SELECT "+eventColumns+" FROM events WHERE id IN ("+placeholders(len(ids))+")", args...)
+	if err != nil {
+		return nil, wrap(err, "events by id")
+	}
+	defer rows.Close()
+	out := make(map[string]*berth.Event, len(ids))
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[ev.ID] = ev
+	}
+	return out, rows.Err()
+}

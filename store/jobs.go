@@ -7,7 +7,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -33,12 +32,7 @@ func (q *Queries) EnqueueJob(ctx context.Context, j Job, runAt time.Time) error 
 	if err != nil {
 		return wrap(err, "enqueue job")
 	}
-	if q.d.notifyJobs != "" {
-		if _, err := q.exec(ctx, q.d.notifyJobs); err != nil {
-			return wrap(err, "notify job")
-		}
-	}
-	q.wakeAfterCommit()
+	q.wakeAfterCommit(j.Kind)
 	return nil
 }
 
@@ -53,16 +47,17 @@ func (q *Queries) DeleteJobs(ctx context.Context, kind, orderingKey string) (int
 }
 
 // ClaimJobs leases up to limit due jobs of the given kinds to worker, in id
-// order within each kind. A job is due when its run_at has passed, it holds
-// no lease, and no earlier job shares its ordering key. Leases that expired
-// (their worker died) are released first.
+// order within each kind, trying the kinds in the order given. A job is due
+// when its run_at has passed, it holds no lease, and no earlier job shares
+// its ordering key. Jobs whose lease expired are not due until
+// ReleaseExpired frees them.
+//
+// On PostgreSQL each kind's claim is one statement committed on its own (a
+// claim is atomic by itself), so a claim costs one round trip, not three.
 func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, limit int, lease time.Duration) ([]Job, error) {
 	now := time.Now()
 	var jobs []Job
-	err := db.Write(ctx, func(q *Queries) error {
-		if err := q.releaseExpired(ctx, now); err != nil {
-			return err
-		}
+	err := db.autocommit(ctx, func(q *Queries) error {
 		for _, kind := range kinds {
 			claimed, err := q.claim(ctx, worker, kind, limit-len(jobs), now, lease)
 			if err != nil {
@@ -106,10 +101,24 @@ func (q *Queries) claim(ctx context.Context, worker, kind string, limit int, now
 	return jobs, rows.Err()
 }
 
-// releaseExpired frees jobs whose lease ran out: their worker died or hung.
-func (q *Queries) releaseExpired(ctx context.Context, now time.Time) error {
-	_, err := q.exec(ctx, "UPDATE jobs SET locked_by = '', locked_until = 0 WHERE locked_until > 0 AND locked_until < ?", now.UnixMilli())
-	return err
+// ReleaseExpired frees the jobs whose lease ran out (their worker died or
+// hung), so that any worker may claim them, and returns how many it freed.
+// Workers call it when NextJobAt says a lease has expired, and now and then
+// while they are busy.
+func (db *DB) ReleaseExpired(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.autocommit(ctx, func(q *Queries) error {
+		res, err := q.exec(ctx, "UPDATE jobs SET locked_by = '', locked_until = 0 WHERE locked_until > 0 AND locked_until < ?",
+			time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); n > 0 {
+			q.wakeAfterCommit("")
+		}
+		return err
+	})
+	return n, wrap(err, "release expired leases")
 }
 
 // CompleteJob removes a finished job. Call it in the transaction that
@@ -119,12 +128,34 @@ func (q *Queries) CompleteJob(ctx context.Context, id int64, worker string) erro
 	return leaseHeld(res, err)
 }
 
+// CompleteJobs removes finished jobs, all held by worker, in the
+// transaction that records their effects: if any lease was lost it returns
+// ErrLeaseLost, and the caller must roll back.
+func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) error {
+	if len(ids) == 1 {
+		return q.CompleteJob(ctx, ids[0], worker)
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, worker)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := q.exec(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(ids))+")", args...)
+	if err != nil {
+		return wrap(err, "complete jobs")
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
+		return cmp.Or(err, ErrLeaseLost)
+	}
+	return nil
+}
+
 // RetryJob releases a job to run again at runAt, noting why it failed.
 func (q *Queries) RetryJob(ctx context.Context, id int64, worker string, runAt time.Time, reason string) error {
 	res, err := q.exec(ctx, "UPDATE jobs SET run_at = ?, locked_by = '', locked_until = 0, last_error = ? WHERE id = ? AND locked_by = ?",
 		runAt.UnixMilli(), reason, id, worker)
 	if err == nil {
-		q.wakeAfterCommit()
+		q.wakeAfterCommit("")
 	}
 	return leaseHeld(res, err)
 }
@@ -141,18 +172,20 @@ func (db *DB) RenewLeases(ctx context.Context, worker string, lease time.Duratio
 }
 
 // NextJobAt returns when the earliest job of the given kinds becomes due
-// (a run_at in the future, or an expiring lease), and whether there is one.
+// (a run_at in the future, or an expiring lease: then ReleaseExpired makes
+// it due), and whether there is one.
 func (db *DB) NextJobAt(ctx context.Context, kinds []string) (time.Time, bool, error) {
-	args := make([]any, len(kinds))
-	for i, k := range kinds {
-		args[i] = k
+	args := make([]any, 0, 2*len(kinds))
+	for range 2 {
+		for _, k := range kinds {
+			args = append(args, k)
+		}
 	}
+	in := placeholders(len(kinds))
 	var due, expiry sql.NullInt64
-	r := db.Read()
-	err := r.queryRow(ctx, `SELECT MIN(run_at) FROM jobs WHERE locked_until = 0 AND kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&due)
-	if err == nil {
-		err = r.queryRow(ctx, `SELECT MIN(locked_until) FROM jobs WHERE locked_until > 0 AND kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&expiry)
-	}
+	err := db.Read().queryRow(ctx, `SELECT
+		(SELECT MIN(run_at) FROM jobs WHERE locked_until = 0 AND kind IN (`+in+`)),
+		(SELECT MIN(locked_until) FROM jobs WHERE locked_until > 0 AND kind IN (`+in+`))`, args...).Scan(&due, &expiry)
 	if err != nil {
 		return time.Time{}, false, wrap(err, "next job")
 	}
@@ -174,10 +207,6 @@ func (q *Queries) CountJobs(ctx context.Context, kind string) (int, error) {
 	return n, wrap(err, "count jobs")
 }
 
-// JobsChanged returns a channel closed the next time jobs are added or
-// released. Take it before looking for work, so that none is missed.
-func (db *DB) JobsChanged() <-chan struct{} { return db.jobs.wait() }
-
 func leaseHeld(res sql.Result, err error) error {
 	if err != nil {
 		return wrap(err, "job")
@@ -193,27 +222,6 @@ func leaseHeld(res sql.Result, err error) error {
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
-
-// signal wakes every goroutine waiting on it at once.
-type signal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func newSignal() *signal { return &signal{ch: make(chan struct{})} }
-
-func (s *signal) wait() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ch
-}
-
-func (s *signal) broadcast() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	close(s.ch)
-	s.ch = make(chan struct{})
-}
 
 // releaseStaleLeases frees the jobs a previous process held when it died. Only
 // SQLite does this, where the file lock guarantees that no other process is

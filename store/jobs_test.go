@@ -52,6 +52,12 @@ func TestJobsLeaseExpiryAndRetry(t *testing.T) {
 			t.Fatalf("first claim: %+v", first)
 		}
 		time.Sleep(5 * time.Millisecond)
+		if again, _ := db.ClaimJobs(ctx, "alive", []string{"match"}, 1, time.Minute); len(again) != 0 {
+			t.Fatalf("a job whose lease expired was claimed before it was released: %+v", again)
+		}
+		if n, err := db.ReleaseExpired(ctx); n != 1 || err != nil {
+			t.Fatalf("ReleaseExpired = %d, %v; want 1", n, err)
+		}
 		second, _ := db.ClaimJobs(ctx, "alive", []string{"match"}, 1, time.Minute)
 		if len(second) != 1 || second[0].Attempts != 2 {
 			t.Fatalf("expired lease was not reclaimed: %+v", second)
@@ -125,7 +131,7 @@ func TestJobsChangedWakesOnCommitOnly(t *testing.T) {
 	engines(t, func(t *testing.T, openDB func() *store.DB) {
 		ctx := context.Background()
 		db := openDB()
-		woken := db.JobsChanged()
+		woken := db.Subscribe("match").Changed()
 		db.Write(ctx, func(q *store.Queries) error {
 			q.EnqueueJob(ctx, store.Job{Kind: "match", Ref: "x"}, time.Now())
 			return berth.Errorf(berth.CodeConflict, "roll back")

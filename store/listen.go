@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,11 +31,33 @@ func (db *DB) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN berth_jobs"); err != nil {
 		return err
 	}
-	db.jobs.broadcast() // work may have arrived while we were not listening
+	db.subs.wake(kinds{all: true}) // work may have arrived while we were not listening
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		db.jobs.broadcast()
+		from, payload, _ := strings.Cut(n.Payload, ":")
+		if from != db.instance { // this instance's workers were woken at commit
+			db.subs.wake(parseKinds(payload))
+		}
+	}
+}
+
+// notifier sends one NOTIFY berth_jobs for each burst of commits that added
+// jobs, outside their transactions: a commit costs no extra round trip, and
+// under load many commits share one notification. An instance that misses
+// one (a crash between commit and notify) still polls.
+func (db *DB) notifier(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-db.notify:
+		}
+		if _, err := db.write.ExecContext(ctx, "SELECT pg_notify('berth_jobs', $1)",
+			db.instance+":"+db.takePending().String()); err != nil && ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond) // the listeners poll meanwhile
+		}
 	}
 }

@@ -183,6 +183,54 @@ func (q *Queries) AppendAttempt(ctx context.Context, runID string, a *berth.Atte
 	return wrap(err, "append attempt")
 }
 
+// RunAttempt is one run's delivery attempt, for AppendAttempts.
+type RunAttempt struct {
+	RunID   string
+	Attempt *berth.Attempt
+}
+
+// AppendAttempts is AppendAttempt for attempts of different runs, in one
+// statement; their numbers are set.
+func (q *Queries) AppendAttempts(ctx context.Context, attempts []RunAttempt) error {
+	if len(attempts) == 1 {
+		return q.AppendAttempt(ctx, attempts[0].RunID, attempts[0].Attempt)
+	}
+	var values strings.Builder
+	args := make([]any, 0, 8*len(attempts))
+	for i, ra := range attempts {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		values.WriteString("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))")
+		a := ra.Attempt
+		args = append(args, ra.RunID, a.At, a.DurationMS, a.Target, a.StatusCode, a.Error, a.Response, a.Outcome)
+	}
+	rows, err := q.query(ctx, `INSERT INTO run_attempts (run_id, n, at, duration_ms, target, status_code, error, response, outcome)
+		SELECT v.column1, COALESCE((SELECT MAX(p.n) FROM run_attempts p WHERE p.run_id = v.column1), 0) + 1,
+			v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8
+		FROM (VALUES `+values.String()+`) AS v
+		RETURNING run_id, n`, args...)
+	if err != nil {
+		return wrap(err, "append attempts")
+	}
+	defer rows.Close()
+	byRun := make(map[string]*berth.Attempt, len(attempts))
+	for _, ra := range attempts {
+		byRun[ra.RunID] = ra.Attempt
+	}
+	for rows.Next() {
+		var runID string
+		var n int
+		if err := rows.Scan(&runID, &n); err != nil {
+			return wrap(err, "append attempts")
+		}
+		if a := byRun[runID]; a != nil {
+			a.N = n
+		}
+	}
+	return wrap(rows.Err(), "append attempts")
+}
+
 // Attempts returns a run's delivery attempts in order.
 func (q *Queries) Attempts(ctx context.Context, runID string) ([]*berth.Attempt, error) {
 	rows, err := q.query(ctx, `SELECT n, at, duration_ms, target, status_code, error, response, outcome

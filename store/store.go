@@ -13,7 +13,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,11 +37,20 @@ type DB struct {
 	write  *sql.DB // SQLite: one connection, so writers queue here, not on SQLITE_BUSY
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: same as write
 	d      *dialect
-	jobs   *signal // broadcast when jobs are added or released
-	stop   context.CancelFunc
-	dsn    string
-	lock   *os.File // SQLite: held while the file is open
-	batch  *batcher // SQLite: group commit of writes
+	subs   subscriptions // workers waiting for jobs
+	// notify (PostgreSQL) asks the notifier to tell other instances of
+	// the pending kinds of jobs added; one NOTIFY stands for every commit
+	// that asked while the previous one was being sent.
+	notify   chan struct{}
+	instance string // names this handle's notifications
+	pending  struct {
+		mu    sync.Mutex
+		kinds kinds
+	}
+	stop  context.CancelFunc
+	dsn   string
+	lock  *os.File // SQLite: held while the file is open
+	batch *batcher // SQLite: group commit of writes
 	// SQLite: prepared statements of the write connection and the read pool.
 	writeStmts, readStmts *stmtCache
 	closed                sync.Once
@@ -83,6 +94,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	db.stop = stop
 	if db.engine == EnginePostgres {
 		go db.listen(listenCtx)
+		go db.notifier(listenCtx)
 	}
 	return db, nil
 }
@@ -121,9 +133,9 @@ func openSQLite(path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	db := &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, jobs: newSignal(), dsn: path, lock: lock}
+	db := &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, dsn: path, lock: lock}
 	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
-	db.batch = newBatcher(write, sqliteDialect, db.jobs.broadcast, db.writeStmts)
+	db.batch = newBatcher(write, sqliteDialect, db.wake, db.writeStmts)
 	return db, nil
 }
 
@@ -153,7 +165,8 @@ func openPostgres(url string, pool int) (*DB, error) {
 	db.SetMaxOpenConns(pool)
 	db.SetMaxIdleConns(pool)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{engine: EnginePostgres, write: db, read: db, d: postgresDialect, jobs: newSignal(), dsn: url}, nil
+	return &DB{engine: EnginePostgres, write: db, read: db, d: postgresDialect, dsn: url,
+		notify: make(chan struct{}, 1), instance: strconv.FormatInt(rand.Int64(), 36)}, nil
 }
 
 // Engine returns EngineSQLite or EnginePostgres.
@@ -189,7 +202,21 @@ func (db *DB) close() error {
 
 // Read returns queries that run outside any transaction, on the read pool.
 func (db *DB) Read() *Queries {
-	return &Queries{x: db.read, d: db.d, wake: db.jobs.broadcast, stmts: db.readStmts}
+	return &Queries{x: db.read, d: db.d, wake: db.wake, stmts: db.readStmts}
+}
+
+// autocommit runs fn with queries that commit statement by statement on
+// PostgreSQL (each one atomic on its own, a round trip each, without
+// BEGIN and COMMIT), and in a write transaction on SQLite, whose writes
+// all go through the group commit.
+func (db *DB) autocommit(ctx context.Context, fn func(q *Queries) error) error {
+	if db.batch != nil {
+		return db.Write(ctx, fn)
+	}
+	q := &Queries{x: db.write, d: db.d, wake: db.wake}
+	err := fn(q)
+	q.wake(q.woken)
+	return err
 }
 
 // Write runs fn in a write transaction, committing when it returns nil and
@@ -208,7 +235,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(q *Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	q := &Queries{x: tx, d: db.d, wake: db.jobs.broadcast}
+	q := &Queries{x: tx, d: db.d, wake: db.wake}
 	if err := fn(q); err != nil {
 		tx.Rollback()
 		return err
@@ -216,9 +243,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(q *Queries) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if q.woken {
-		q.wake()
-	}
+	q.wake(q.woken)
 	return nil
 }
 
@@ -234,8 +259,8 @@ type querier interface {
 type Queries struct {
 	x     querier
 	d     *dialect
-	wake  func() // wakes this instance's job workers
-	woken bool   // wake once the transaction commits (never on rollback)
+	wake  func(kinds) // wakes the job workers
+	woken kinds       // whose workers to wake once the transaction commits (never on rollback)
 	// events collects the events appended, for the commit observer.
 	events *[]*berth.Event
 	// stmts, when set, holds prepared statements for x's pool; tx is set
@@ -259,8 +284,9 @@ func (q *Queries) prepared(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
-// wakeAfterCommit wakes job workers once the transaction commits.
-func (q *Queries) wakeAfterCommit() { q.woken = true }
+// wakeAfterCommit wakes the workers of a kind of jobs ("" for every kind)
+// once the transaction commits.
+func (q *Queries) wakeAfterCommit(kind string) { q.woken.add(kind) }
 
 func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if s := q.prepared(ctx, query); s != nil {
