@@ -46,8 +46,9 @@ func (q *Queries) DeleteJobs(ctx context.Context, kind, orderingKey string) (int
 	return res.RowsAffected()
 }
 
-// ClaimJobs leases up to limit due jobs of the given kinds to worker, in id
-// order within each kind, trying the kinds in the order given. A job is due
+// ClaimJobs leases up to limit due jobs of the given kinds to worker, in the
+// order they fell due (then id) within each kind, trying the kinds in the
+// order given. A job is due
 // when its run_at has passed, it holds no lease, and no earlier job shares
 // its ordering key. Jobs whose lease expired are not due until
 // ReleaseExpired frees them.
@@ -76,14 +77,14 @@ func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, limi
 }
 
 func (q *Queries) claim(ctx context.Context, worker, kind string, limit int, now time.Time, lease time.Duration) ([]Job, error) {
-	// "run_at + 0" keeps SQLite's planner on jobs_ready, which yields jobs
-	// in id order, instead of jobs_due plus a sort of the whole backlog.
+	// jobs_due (kind, run_at, id) yields the due jobs in this order and
+	// stops at the limit: no sort, and no reading past jobs due later.
 	rows, err := q.query(ctx, `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT j.id FROM jobs j
-			WHERE j.kind = ? AND j.locked_until = 0 AND j.run_at + 0 <= ?
+			WHERE j.kind = ? AND j.locked_until = 0 AND j.run_at <= ?
 			AND (j.ordering_key = '' OR NOT EXISTS (
 				SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.id < j.id))
-			ORDER BY j.id LIMIT ?`+q.d.skipLocked+`)
+			ORDER BY j.run_at, j.id LIMIT ?`+q.d.skipLocked+`)
 		RETURNING id, kind, ref, ordering_key, payload, attempts`,
 		worker, now.Add(lease).UnixMilli(), kind, now.UnixMilli(), limit)
 	if err != nil {

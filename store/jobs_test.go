@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -217,5 +219,33 @@ func TestSQLiteRestartReleasesLeases(t *testing.T) {
 	db = open(t, path)
 	if jobs, _ := db.ClaimJobs(ctx, "restarted", []string{"deliver"}, 1, time.Hour); len(jobs) != 1 {
 		t.Fatal("a job leased by the previous process was not released at start-up")
+	}
+}
+
+// BenchmarkClaimAmongFutureTimers measures a claim while 50,000 timers wait
+// for later: the claim must not read past them (jobs_due starts at the due
+// ones). Before jobs_due, a claim on SQLite took 8.5 ms here; now ~0.1 ms.
+func BenchmarkClaimAmongFutureTimers(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "berth.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	later := time.Now().Add(time.Hour)
+	for i := range 50 {
+		jobs := make([]store.Job, 1000)
+		for k := range jobs {
+			jobs[k] = store.Job{Kind: "timer", Ref: "t", OrderingKey: fmt.Sprintf("timer/%d/%d", i, k)}
+		}
+		if err := db.Write(ctx, func(q *store.Queries) error { return q.EnqueueJobs(ctx, jobs, later) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if jobs, err := db.ClaimJobs(ctx, "w", []string{"match", "timer"}, 32, time.Minute); err != nil || len(jobs) != 0 {
+			b.Fatalf("claimed %d jobs, err %v; want none due", len(jobs), err)
+		}
 	}
 }
