@@ -10,8 +10,12 @@ import (
 // backlogPoll is how often the engine counts its queue for admission.
 const backlogPoll = 100 * time.Millisecond
 
-// watchBacklog keeps e.backlog near the number of queued jobs until ctx ends.
+// watchBacklog keeps e.backlog near the number of queued jobs until ctx
+// ends. It counts one past Config.MaxBacklog at most: all Admit needs.
 func (e *Engine) watchBacklog(ctx context.Context) {
+	if e.cfg.MaxBacklog <= 0 {
+		return // Admit never holds writes back
+	}
 	t := time.NewTicker(backlogPoll)
 	defer t.Stop()
 	for {
@@ -19,7 +23,7 @@ func (e *Engine) watchBacklog(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := e.db.Read().CountAllJobs(ctx); err == nil {
+			if n, err := e.db.Read().CountJobsUpTo(ctx, e.cfg.MaxBacklog+1); err == nil {
 				e.backlog.Store(int64(n))
 			}
 		}

@@ -222,10 +222,13 @@ func (e *Engine) sleep(ctx context.Context, kinds []string, woken <-chan struct{
 	if next, ok, err := e.db.NextJobAt(ctx, kinds); err == nil && ok {
 		if wait = time.Until(next); wait <= 0 {
 			// Due already but not claimed: a lease expired, or an
-			// earlier job of its ordering key holds it back.
+			// earlier job of its ordering key holds it back. The
+			// earlier job's completion wakes nobody, so look again
+			// soon, but not in a tight loop.
 			if n, err := e.db.ReleaseExpired(ctx); err == nil && n > 0 {
 				return
 			}
+			wait = busyWait
 		}
 		wait = max(min(wait, e.cfg.Poll), time.Millisecond)
 	}

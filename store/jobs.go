@@ -256,6 +256,15 @@ func (q *Queries) JobCounts(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
+// CountJobsUpTo returns how many jobs are queued, of every kind, counting
+// no further than limit: what admission control needs, at a cost that does
+// not grow with the backlog.
+func (q *Queries) CountJobsUpTo(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := q.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM jobs LIMIT ?) AS j", limit).Scan(&n)
+	return n, wrap(err, "count jobs")
+}
+
 // CountAllJobs returns how many jobs are queued, of every kind.
 func (q *Queries) CountAllJobs(ctx context.Context) (int, error) {
 	var n int

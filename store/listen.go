@@ -44,10 +44,16 @@ func (db *DB) listenOnce(ctx context.Context) error {
 	}
 }
 
-// notifier sends one NOTIFY berth_jobs for each burst of commits that added
-// jobs, outside their transactions: a commit costs no extra round trip, and
-// under load many commits share one notification. An instance that misses
-// one (a crash between commit and notify) still polls.
+// notifyEvery is the least time between two notifications of an instance.
+// The instance's own workers are woken at once; the others learn of new
+// jobs at most this late, in one notification for all the commits of the
+// interval, and then claim them in bigger batches.
+const notifyEvery = 20 * time.Millisecond
+
+// notifier sends NOTIFY berth_jobs for commits that added jobs, outside
+// their transactions (a commit costs no extra round trip) and at most once
+// per notifyEvery. An instance that misses one (a crash between commit and
+// notify) still polls.
 func (db *DB) notifier(ctx context.Context) {
 	for {
 		select {
@@ -58,6 +64,11 @@ func (db *DB) notifier(ctx context.Context) {
 		if _, err := db.write.ExecContext(ctx, "SELECT pg_notify('berth_jobs', $1)",
 			db.instance+":"+db.takePending().String()); err != nil && ctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond) // the listeners poll meanwhile
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(notifyEvery):
 		}
 	}
 }
