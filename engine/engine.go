@@ -140,9 +140,9 @@ type starter func(ctx context.Context, jobs []store.Job, done func())
 
 // loop claims jobs of the given kinds, as many as it has free slots (a job
 // holds a slot until start calls done for it) but at most batch at a time,
-// and hands each batch to start. It sleeps until new work is announced, a job falls due, a slot
-// frees up, or Poll passes. Claimed jobs never share an ordering key, so
-// they can run in parallel.
+// and hands each batch to start. It sleeps until jobs of its kinds are
+// added, a job falls due, a slot frees up, or Poll passes. Claimed jobs
+// never share an ordering key, so they can run in parallel.
 func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, start starter) {
 	free := make(chan struct{}, slots)
 	for range slots {
