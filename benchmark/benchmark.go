@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -46,6 +47,12 @@ type Result struct {
 	StoreLimitPerS     float64 `json:"store_limit_per_s"`
 	DB                 string  `json:"db"`
 	Instances          int     `json:"instances"`
+	// CPU use during the throughput phase, in percent of all the
+	// machine's CPUs (Linux only; 0 elsewhere): the whole machine, and
+	// this process (the load generator and receiver, and the server unless
+	// --url).
+	CPUMachinePct float64 `json:"cpu_machine_pct"`
+	CPUProcessPct float64 `json:"cpu_process_pct"`
 }
 
 // Run runs the benchmark and returns its result.
@@ -70,10 +77,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{DB: cfg.DB, Instances: len(writers)}
 	fmt.Fprintf(cfg.Out, "berth bench: %s store, %d instance(s), %s per phase, latency at %d events/s\n", cfg.DB, len(writers), cfg.Duration, cfg.Rate)
-	if res.ThroughputRunsPerS, err = throughput(ctx, writers, rc, cfg, prefix); err != nil {
+	var cpu cpuUse
+	if res.ThroughputRunsPerS, cpu, err = throughput(ctx, writers, rc, cfg, prefix); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Out, "  throughput: %.0f runs delivered/s (sustained, %d writers, after %s warm-up)\n", res.ThroughputRunsPerS, cfg.Writers, cfg.Warmup)
+	if cpu.Known {
+		res.CPUMachinePct, res.CPUProcessPct = cpu.Machine, cpu.Process
+		fmt.Fprintf(cfg.Out, "  CPU meanwhile: machine %.0f%% busy, this process %.0f%% (of all %d CPUs)\n",
+			cpu.Machine, cpu.Process, runtime.NumCPU())
+	}
 	if err := drain(ctx, c, rc, 60*time.Second); err != nil {
 		return nil, err
 	}
@@ -149,8 +162,9 @@ func setup(c *client, templatePath, receiverURL, prefix string) error {
 func mustJSON(s string) []byte { b, _ := json.Marshal(s); return b }
 
 // throughput writes entities as fast as the server takes them and returns
-// the rate of webhooks received after the warm-up.
-func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config, prefix string) (float64, error) {
+// the rate of webhooks received after the warm-up, and how busy the CPUs
+// were meanwhile.
+func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config, prefix string) (float64, cpuUse, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -176,15 +190,15 @@ func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config
 	case <-time.After(cfg.Warmup):
 	case <-ctx.Done():
 	}
-	start, from, createdFrom := time.Now(), rc.received.Load(), created.Load()
+	start, from, createdFrom, meter := time.Now(), rc.received.Load(), created.Load(), readCPU()
 	<-ctx.Done()
-	elapsed, got, writes := time.Since(start), rc.received.Load()-from, created.Load()-createdFrom
+	elapsed, got, writes, cpu := time.Since(start), rc.received.Load()-from, created.Load()-createdFrom, meter.since()
 	wg.Wait()
 	fmt.Fprintf(cfg.Out, "  (entity writes acknowledged meanwhile: %.0f/s)\n", float64(writes)/elapsed.Seconds())
 	if err, ok := failed.Load().(error); ok {
-		return 0, fmt.Errorf("throughput phase: %w", err)
+		return 0, cpu, fmt.Errorf("throughput phase: %w", err)
 	}
-	return float64(got) / elapsed.Seconds(), nil
+	return float64(got) / elapsed.Seconds(), cpu, nil
 }
 
 // drain waits until the server has no runs left to deliver, so phases do
