@@ -222,9 +222,10 @@ func (e *Engine) sleep(ctx context.Context, kinds []string, woken <-chan struct{
 	if next, ok, err := e.db.NextJobAt(ctx, kinds); err == nil && ok {
 		if wait = time.Until(next); wait <= 0 {
 			// Due already but not claimed: a lease expired, or an
-			// earlier job of its ordering key holds it back. The
-			// earlier job's completion wakes nobody, so look again
-			// soon, but not in a tight loop.
+			// earlier job of its ordering key holds it back. That
+			// job's completion wakes the loop (on another instance:
+			// by its next notification); look again soon anyway,
+			// but not in a tight loop.
 			if n, err := e.db.ReleaseExpired(ctx); err == nil && n > 0 {
 				return
 			}

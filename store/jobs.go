@@ -125,29 +125,44 @@ func (db *DB) ReleaseExpired(ctx context.Context) (int64, error) {
 // CompleteJob removes a finished job. Call it in the transaction that
 // records the job's effects: ErrLeaseLost then rolls them back.
 func (q *Queries) CompleteJob(ctx context.Context, id int64, worker string) error {
-	res, err := q.exec(ctx, "DELETE FROM jobs WHERE id = ? AND locked_by = ?", id, worker)
-	return leaseHeld(res, err)
+	return q.CompleteJobs(ctx, []int64{id}, worker)
 }
 
 // CompleteJobs removes finished jobs, all held by worker, in the
 // transaction that records their effects: if any lease was lost it returns
-// ErrLeaseLost, and the caller must roll back.
+// ErrLeaseLost, and the caller must roll back. The workers of the kinds of
+// jobs that had an ordering key are woken after the commit: the next job of
+// the same key may be waiting for them.
 func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) error {
-	if len(ids) == 1 {
-		return q.CompleteJob(ctx, ids[0], worker)
-	}
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, worker)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := q.exec(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(ids))+")", args...)
+	rows, err := q.query(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(ids))+") RETURNING kind, ordering_key", args...)
 	if err != nil {
 		return wrap(err, "complete jobs")
 	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
-		return cmp.Or(err, ErrLeaseLost)
+	defer rows.Close()
+	var woken kinds
+	n := 0
+	for rows.Next() {
+		var kind, key string
+		if err := rows.Scan(&kind, &key); err != nil {
+			return wrap(err, "complete jobs")
+		}
+		n++
+		if key != "" {
+			woken.add(kind)
+		}
 	}
+	if err := rows.Err(); err != nil {
+		return wrap(err, "complete jobs")
+	}
+	if n != len(ids) {
+		return ErrLeaseLost
+	}
+	q.woken.merge(woken)
 	return nil
 }
 

@@ -454,3 +454,38 @@ func TestReleaseExpiredFreesExpiredLeasesOnly(t *testing.T) {
 		}
 	})
 }
+
+// Completing a job with an ordering key wakes the workers of its kind (the
+// next job of that key may be waiting for it); completing one without a
+// key does not.
+func TestCompletingAKeyedJobWakesItsKind(t *testing.T) {
+	engines(t, func(t *testing.T, openDB func() *store.DB) {
+		ctx := context.Background()
+		db := openDB()
+		listening(t, db, openDB)
+		enqueue(t, db, store.Job{Kind: "deliver", Ref: "free"}, time.Now())
+		enqueue(t, db, store.Job{Kind: "deliver", Ref: "k1", OrderingKey: "k"}, time.Now())
+		enqueue(t, db, store.Job{Kind: "deliver", Ref: "k2", OrderingKey: "k"}, time.Now())
+		claimed, err := db.ClaimJobs(ctx, "w", []string{"deliver"}, 10, time.Minute)
+		if err != nil || len(claimed) != 2 {
+			t.Fatalf("claimed %+v (%v), want the free job and k1", claimed, err)
+		}
+		sub := db.Subscribe("deliver")
+		woken := sub.Changed()
+		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, claimed[0].ID, "w") }) // "free"
+		select {
+		case <-woken:
+			t.Fatal("completing a job without an ordering key woke the workers")
+		case <-time.After(200 * time.Millisecond):
+		}
+		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, claimed[1].ID, "w") }) // k1
+		select {
+		case <-woken:
+		case <-time.After(5 * time.Second):
+			t.Fatal("completing k1 did not wake the workers waiting for k2")
+		}
+		if next, _ := db.ClaimJobs(ctx, "w", []string{"deliver"}, 10, time.Minute); len(next) != 1 || next[0].Ref != "k2" {
+			t.Fatalf("after k1: claimed %+v, want k2", next)
+		}
+	})
+}
