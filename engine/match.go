@@ -38,26 +38,31 @@ func (e *Engine) startMatches(ctx context.Context, jobs []store.Job, done func()
 	}
 }
 
-// matchBatch handles match jobs together: one read of their events, one
-// look at the actions and the secrets, and one transaction for all their
-// runs and completions. If any of it fails, each job is handled on its own
-// (match), so one bad event or one lost lease holds back no other.
+// matchBatch handles match jobs together (match). If that fails, each job
+// is matched on its own, so one bad event or one lost lease holds back no
+// other.
 func (e *Engine) matchBatch(ctx context.Context, jobs []store.Job) {
 	if len(jobs) > 1 {
-		err := e.tryMatchBatch(ctx, jobs)
+		err := e.match(ctx, jobs)
 		if err == nil {
 			return
 		}
 		e.log.Warn("matching a batch failed; matching its events one by one", "jobs", len(jobs), "err", err)
 	}
 	for _, j := range jobs {
-		if err := e.match(ctx, j); err != nil {
+		if err := e.match(ctx, []store.Job{j}); err != nil {
 			e.retryLater(ctx, j, err)
 		}
 	}
 }
 
-func (e *Engine) tryMatchBatch(ctx context.Context, jobs []store.Job) error {
+// match finds the automations the events of jobs fire and prepares their
+// runs: one read of the events, one look at the actions and the secrets.
+// It commits the runs, their events and their delivery jobs in one
+// transaction with the jobs' completion. The observer hears of every
+// matched event, and of the failure of a job matched alone (a failed batch
+// is matched again job by job).
+func (e *Engine) match(ctx context.Context, jobs []store.Job) error {
 	ids := make([]string, len(jobs))
 	jobIDs := make([]int64, len(jobs))
 	for i, j := range jobs {
@@ -73,19 +78,23 @@ func (e *Engine) tryMatchBatch(ctx context.Context, jobs []store.Job) error {
 	}
 	rd := e.renderer.Batch() // the organization's secrets read once
 	start := time.Now()
+	failed := func(err error, runs int) error {
+		if ev := events[jobs[0].Ref]; len(jobs) == 1 && ev != nil {
+			e.cfg.Observer.Matched(ev, runs, start, err)
+		}
+		return err
+	}
 	runs := make([][]*service.NewRun, len(jobs))
+	var all []*service.NewRun
 	for i, j := range jobs {
 		ev, ok := events[j.Ref]
 		if !ok {
 			return fmt.Errorf("event %s of match job %d is missing", j.Ref, j.ID)
 		}
 		if runs[i], err = e.runsFor(ctx, set, rd, ev); err != nil {
-			return err
+			return failed(err, 0)
 		}
-	}
-	var all []*service.NewRun
-	for _, nrs := range runs {
-		all = append(all, nrs...)
+		all = append(all, runs[i]...)
 	}
 	err = e.db.Write(ctx, func(q *store.Queries) error {
 		// Runs an event made already (a job run twice) are skipped.
@@ -94,42 +103,13 @@ func (e *Engine) tryMatchBatch(ctx context.Context, jobs []store.Job) error {
 		}
 		return q.CompleteJobs(ctx, jobIDs, e.worker)
 	})
-	if err == nil {
-		for i, j := range jobs {
-			e.cfg.Observer.Matched(events[j.Ref], len(runs[i]), start, nil)
-		}
-	}
-	return err
-}
-
-// match handles one match job: it finds the automations the event fires,
-// prepares their runs, and commits the runs, their events and their
-// delivery jobs together with the job's completion.
-func (e *Engine) match(ctx context.Context, j store.Job) error {
-	ev, err := e.db.Read().Event(ctx, j.Ref)
 	if err != nil {
-		return err
+		return failed(err, len(all))
 	}
-	start := time.Now()
-	set, err := e.actions.get(ctx)
-	if err != nil {
-		return err
+	for i, j := range jobs {
+		e.cfg.Observer.Matched(events[j.Ref], len(runs[i]), start, nil)
 	}
-	runs, err := e.runsFor(ctx, set, e.renderer, ev)
-	if err != nil {
-		e.cfg.Observer.Matched(ev, 0, start, err)
-		return err
-	}
-	err = e.db.Write(ctx, func(q *store.Queries) error {
-		for _, nr := range runs {
-			if _, err := service.StoreRun(ctx, q, nr); err != nil { // false: the event made this run already
-				return err
-			}
-		}
-		return q.CompleteJob(ctx, j.ID, e.worker)
-	})
-	e.cfg.Observer.Matched(ev, len(runs), start, err)
-	return err
+	return nil
 }
 
 // runsFor evaluates the candidate automations of ev and prepares a run for

@@ -239,15 +239,12 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 // prepareNew completes a new entity with its blueprint's defaults and
 // validates it.
 func (c *Catalog) prepareNew(bp *berth.Blueprint, e *berth.Entity) error {
-	e.Blueprint = bp.Identifier
-	if e.Team == nil {
-		e.Team = []string{}
-	}
 	catalog.ApplyDefaults(bp, e)
 	return c.validate(bp, e)
 }
 
-// validate checks e against its blueprint bp.
+// validate places e in its blueprint bp (and an empty team list) and
+// checks it against bp's schema.
 func (c *Catalog) validate(bp *berth.Blueprint, e *berth.Entity) error {
 	e.Blueprint = bp.Identifier
 	if e.Team == nil {

@@ -213,10 +213,8 @@ func StoreRuns(ctx context.Context, q *store.Queries, runs []*NewRun) (int, erro
 	if err := q.AppendEvents(ctx, events); err != nil {
 		return 0, err
 	}
-	if len(jobs) > 0 {
-		if err := q.EnqueueJobs(ctx, jobs, now); err != nil {
-			return 0, err
-		}
+	if err := q.EnqueueJobs(ctx, jobs, now); err != nil { // none: no statement
+		return 0, err
 	}
 	return len(inserted), nil
 }

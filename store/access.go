@@ -41,12 +41,8 @@ type ToSend struct {
 // RunsToSend is RunToSend for several runs in one read; runs that do not
 // exist are missing from the map.
 func (q *Queries) RunsToSend(ctx context.Context, ids []string) (map[string]ToSend, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
 	rows, err := q.query(ctx, "SELECT "+runColumns+", COALESCE(sealed_payload, '') FROM runs WHERE id IN ("+
-		placeholders(len(ids))+")", args...)
+		placeholders(len(ids))+")", anys(ids)...)
 	if err != nil {
 		return nil, wrap(err, "runs to send")
 	}

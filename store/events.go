@@ -12,20 +12,23 @@ import (
 // AppendEvent records ev in the change log and sets ev.Seq. Call it in the
 // transaction that makes the change ev describes.
 func (q *Queries) AppendEvent(ctx context.Context, ev *berth.Event) error {
+	return q.AppendEvents(ctx, []*berth.Event{ev})
+}
+
+// eventInsertColumns are the columns an event is inserted with, in the
+// order of eventValues.
+const eventInsertColumns = `id, resource_type, action, status, blueprint, entity, property,
+	run_id, action_identifier, linked_run_id, origin, at, trigger_doc, before_doc, after_doc, depth, caused_by`
+
+// eventValues appends ev's values for eventInsertColumns to args.
+func eventValues(args []any, ev *berth.Event) ([]any, error) {
 	trigger, err := json.Marshal(ev.Trigger)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = q.queryRow(ctx, `INSERT INTO events (id, resource_type, action, status, blueprint, entity, property,
-		run_id, action_identifier, linked_run_id, origin, at, trigger_doc, before_doc, after_doc, depth, caused_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		ev.ID, ev.ResourceType, ev.Action, ev.Status, ev.Blueprint, ev.Entity, ev.Property,
+	return append(args, ev.ID, ev.ResourceType, ev.Action, ev.Status, ev.Blueprint, ev.Entity, ev.Property,
 		ev.RunID, ev.ActionIdentifier, ev.LinkedRunID, ev.Trigger.Origin, ev.Trigger.At, string(trigger),
-		nullableJSON(ev.Before), nullableJSON(ev.After), ev.Depth, ev.CausedBy).Scan(&ev.Seq)
-	if err == nil {
-		q.noteEvent(ev)
-	}
-	return wrap(err, "append event")
+		nullableJSON(ev.Before), nullableJSON(ev.After), ev.Depth, ev.CausedBy), nil
 }
 
 // EventFilter selects change-log records; zero fields match everything.
@@ -165,11 +168,7 @@ func (q *Queries) Event(ctx context.Context, id string) (*berth.Event, error) {
 // EventsByID returns the change-log records with the given ids, by id; ids
 // with no record are missing from the map.
 func (q *Queries) EventsByID(ctx context.Context, ids []string) (map[string]*berth.Event, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := q.query(ctx, "SELECT "+eventColumns+" FROM events WHERE id IN ("+placeholders(len(ids))+")", args...)
+	rows, err := q.query(ctx, "SELECT "+eventColumns+" FROM events WHERE id IN ("+placeholders(len(ids))+")", anys(ids)...)
 	if err != nil {
 		return nil, wrap(err, "events by id")
 	}

@@ -27,13 +27,7 @@ var ErrLeaseLost = errors.New("store: job lease lost")
 // EnqueueJob adds a job that becomes due at runAt. Workers waiting for work
 // are woken when the transaction commits.
 func (q *Queries) EnqueueJob(ctx context.Context, j Job, runAt time.Time) error {
-	_, err := q.exec(ctx, "INSERT INTO jobs (kind, ref, ordering_key, payload, run_at) VALUES (?, ?, ?, ?, ?)",
-		j.Kind, j.Ref, j.OrderingKey, j.Payload, runAt.UnixMilli())
-	if err != nil {
-		return wrap(err, "enqueue job")
-	}
-	q.wakeAfterCommit(j.Kind)
-	return nil
+	return q.EnqueueJobs(ctx, []Job{j}, runAt)
 }
 
 // DeleteJobs removes the unclaimed jobs of a kind with the given ordering
@@ -134,12 +128,8 @@ func (q *Queries) CompleteJob(ctx context.Context, id int64, worker string) erro
 // jobs that had an ordering key are woken after the commit: the next job of
 // the same key may be waiting for them.
 func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) error {
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, worker)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	rows, err := q.query(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(ids))+") RETURNING kind, ordering_key", args...)
+	rows, err := q.query(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(ids))+") RETURNING kind, ordering_key",
+		append([]any{worker}, anys(ids)...)...)
 	if err != nil {
 		return wrap(err, "complete jobs")
 	}
@@ -191,12 +181,7 @@ func (db *DB) RenewLeases(ctx context.Context, worker string, lease time.Duratio
 // (a run_at in the future, or an expiring lease: then ReleaseExpired makes
 // it due), and whether there is one.
 func (db *DB) NextJobAt(ctx context.Context, kinds []string) (time.Time, bool, error) {
-	args := make([]any, 0, 2*len(kinds))
-	for range 2 {
-		for _, k := range kinds {
-			args = append(args, k)
-		}
-	}
+	args := append(anys(kinds), anys(kinds)...)
 	in := placeholders(len(kinds))
 	var due, expiry sql.NullInt64
 	err := db.Read().queryRow(ctx, `SELECT

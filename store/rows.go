@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -86,25 +85,17 @@ func (q *Queries) InsertRuns(ctx context.Context, rows []RunRow) (map[string]boo
 
 // AppendEvents is AppendEvent for several events, in one statement.
 func (q *Queries) AppendEvents(ctx context.Context, evs []*berth.Event) error {
-	if len(evs) == 1 {
-		return q.AppendEvent(ctx, evs[0])
-	}
 	err := chunks(len(evs), func(from, to int) error {
 		args := make([]any, 0, 17*(to-from))
 		byID := make(map[string]*berth.Event, to-from)
 		for _, ev := range evs[from:to] {
-			trigger, err := json.Marshal(ev.Trigger)
-			if err != nil {
+			var err error
+			if args, err = eventValues(args, ev); err != nil {
 				return err
 			}
 			byID[ev.ID] = ev
-			args = append(args, ev.ID, ev.ResourceType, ev.Action, ev.Status, ev.Blueprint, ev.Entity, ev.Property,
-				ev.RunID, ev.ActionIdentifier, ev.LinkedRunID, ev.Trigger.Origin, ev.Trigger.At, string(trigger),
-				nullableJSON(ev.Before), nullableJSON(ev.After), ev.Depth, ev.CausedBy)
 		}
-		rows, err := q.query(ctx, `INSERT INTO events (id, resource_type, action, status, blueprint, entity, property,
-			run_id, action_identifier, linked_run_id, origin, at, trigger_doc, before_doc, after_doc, depth, caused_by)
-			VALUES `+values(to-from, 17)+` RETURNING id, seq`, args...)
+		rows, err := q.query(ctx, "INSERT INTO events ("+eventInsertColumns+") VALUES "+values(to-from, 17)+" RETURNING id, seq", args...)
 		if err != nil {
 			return err
 		}
@@ -133,9 +124,6 @@ func (q *Queries) AppendEvents(ctx context.Context, evs []*berth.Event) error {
 // EnqueueJobs is EnqueueJob for several jobs due at runAt, in one
 // statement. Jobs sharing an ordering key run in the order given.
 func (q *Queries) EnqueueJobs(ctx context.Context, jobs []Job, runAt time.Time) error {
-	if len(jobs) == 1 {
-		return q.EnqueueJob(ctx, jobs[0], runAt)
-	}
 	err := chunks(len(jobs), func(from, to int) error {
 		args := make([]any, 0, 5*(to-from))
 		for _, j := range jobs[from:to] {
@@ -182,10 +170,6 @@ func (db *DB) CreateEntityOnce(ctx context.Context, ne NewEntity) (bool, error) 
 
 func (q *Queries) createEntityOnce(ctx context.Context, ne NewEntity) (bool, error) {
 	e, ev := ne.Entity, ne.Event
-	trigger, err := json.Marshal(ev.Trigger)
-	if err != nil {
-		return false, err
-	}
 	if q.d.name == EngineSQLite {
 		res, err := q.exec(ctx, `INSERT INTO entities (blueprint, identifier, doc, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM blueprints WHERE identifier = ? AND updated_at = ?)
@@ -206,14 +190,19 @@ func (q *Queries) createEntityOnce(ctx context.Context, ne NewEntity) (bool, err
 		return true, nil
 	}
 	j := ne.Job
+	args := []any{e.Blueprint, e.Identifier, string(ne.Doc), e.CreatedAt, e.UpdatedAt, e.Blueprint, ne.BlueprintVersion}
+	args, err := eventValues(args, ev)
+	if err != nil {
+		return false, err
+	}
+	args = append(args, j.Kind, j.Ref, j.OrderingKey, j.Payload, time.Now().UnixMilli(), j.Kind)
 	err = q.queryRow(ctx, `WITH entity AS (
 			INSERT INTO entities (blueprint, identifier, doc, created_at, updated_at)
 			SELECT ?::text, ?::text, ?::text, ?::text, ?::text
 			WHERE EXISTS (SELECT 1 FROM blueprints WHERE identifier = ?::text AND updated_at = ?::text)
 			ON CONFLICT DO NOTHING RETURNING 1
 		), event AS (
-			INSERT INTO events (id, resource_type, action, status, blueprint, entity, property, run_id,
-				action_identifier, linked_run_id, origin, at, trigger_doc, before_doc, after_doc, depth, caused_by)
+			INSERT INTO events (`+eventInsertColumns+`)
 			SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text,
 				?::text, ?::text, ?::text, ?::text, ?::integer, ?::text
 			FROM entity RETURNING seq
@@ -221,12 +210,7 @@ func (q *Queries) createEntityOnce(ctx context.Context, ne NewEntity) (bool, err
 			INSERT INTO jobs (kind, ref, ordering_key, payload, run_at)
 			SELECT ?::text, ?::text, ?::text, ?::text, ?::bigint FROM event WHERE ?::text <> ''
 		)
-		SELECT seq FROM event`,
-		e.Blueprint, e.Identifier, string(ne.Doc), e.CreatedAt, e.UpdatedAt, e.Blueprint, ne.BlueprintVersion,
-		ev.ID, ev.ResourceType, ev.Action, ev.Status, ev.Blueprint, ev.Entity, ev.Property, ev.RunID,
-		ev.ActionIdentifier, ev.LinkedRunID, ev.Trigger.Origin, ev.Trigger.At, string(trigger),
-		nullableJSON(ev.Before), nullableJSON(ev.After), ev.Depth, ev.CausedBy,
-		j.Kind, j.Ref, j.OrderingKey, j.Payload, time.Now().UnixMilli(), j.Kind).Scan(&ev.Seq)
+		SELECT seq FROM event`, args...).Scan(&ev.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -238,4 +222,13 @@ func (q *Queries) createEntityOnce(ctx context.Context, ne NewEntity) (bool, err
 		q.wakeAfterCommit(j.Kind)
 	}
 	return true, nil
+}
+
+// anys returns xs as query arguments.
+func anys[T any](xs []T) []any {
+	args := make([]any, len(xs))
+	for i, x := range xs {
+		args[i] = x
+	}
+	return args
 }

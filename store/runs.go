@@ -19,26 +19,8 @@ func (q *Queries) InsertRun(ctx context.Context, r *berth.Run, triggerData []byt
 	if err != nil {
 		return false, err
 	}
-	return q.InsertRunDoc(ctx, r, doc, triggerData)
-}
-
-// InsertRunDoc is InsertRun for a caller that has the run's document
-// already (it also goes into the RUN_CREATED event: encode it once).
-func (q *Queries) InsertRunDoc(ctx context.Context, r *berth.Run, doc, triggerData []byte) (bool, error) {
-	var key any
-	if r.IdempotencyKey != "" {
-		key = r.IdempotencyKey
-	}
-	res, err := q.exec(ctx, `INSERT INTO runs (id, action, status, source, blueprint, entity, external_run_id,
-		created_by, created_at, updated_at, depth, automation, idempotency_key, doc, trigger_data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-		r.ID, r.Action.Identifier, r.Status, r.Source, refID(r.Blueprint), refID(r.Entity), deref(r.ExternalRunID),
-		r.CreatedBy, r.CreatedAt, r.UpdatedAt, r.Depth, r.Automation, key, string(doc), nullableJSON(triggerData))
-	if err != nil {
-		return false, wrap(err, "insert run")
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	inserted, err := q.InsertRuns(ctx, []RunRow{{Run: r, Doc: doc, TriggerData: triggerData}})
+	return inserted[r.ID], err
 }
 
 // UpdateRun stores a changed run. Errors: not_found.
@@ -177,10 +159,7 @@ func (q *Queries) RunLogs(ctx context.Context, runID string, limit, offset int) 
 
 // AppendAttempt records a delivery attempt of a run; a.N is set to its number.
 func (q *Queries) AppendAttempt(ctx context.Context, runID string, a *berth.Attempt) error {
-	err := q.queryRow(ctx, `INSERT INTO run_attempts (run_id, n, at, duration_ms, target, status_code, error, response, outcome)
-		SELECT ?, COALESCE(MAX(n), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM run_attempts WHERE run_id = ? RETURNING n`,
-		runID, a.At, a.DurationMS, a.Target, a.StatusCode, a.Error, a.Response, a.Outcome, runID).Scan(&a.N)
-	return wrap(err, "append attempt")
+	return q.AppendAttempts(ctx, []RunAttempt{{RunID: runID, Attempt: a}})
 }
 
 // RunAttempt is one run's delivery attempt, for AppendAttempts.
@@ -192,9 +171,6 @@ type RunAttempt struct {
 // AppendAttempts is AppendAttempt for attempts of different runs, in one
 // statement; their numbers are set.
 func (q *Queries) AppendAttempts(ctx context.Context, attempts []RunAttempt) error {
-	if len(attempts) == 1 {
-		return q.AppendAttempt(ctx, attempts[0].RunID, attempts[0].Attempt)
-	}
 	var values strings.Builder
 	args := make([]any, 0, 8*len(attempts))
 	for i, ra := range attempts {
