@@ -30,7 +30,10 @@ type Config struct {
 	Warmup       time.Duration // excluded from the throughput count (default 2s)
 	Rate         int           // events/s of the latency phase (default 200)
 	Writers      int           // concurrent writers of the throughput phase (default 32)
-	DB           string        // "sqlite" or "postgres", for the report
+	// Bulk > 1 makes each throughput write a bulk create of that many
+	// entities (POST .../entities/bulk, at most 20), as integrations ingest.
+	Bulk int
+	DB   string // "sqlite" or "postgres", for the report
 	// StoreLimit measures the store's raw durable-insert rate for d.
 	StoreLimit func(ctx context.Context, d time.Duration) (float64, error)
 	Out        io.Writer // the readable summary
@@ -47,6 +50,7 @@ type Result struct {
 	StoreLimitPerS     float64 `json:"store_limit_per_s"`
 	DB                 string  `json:"db"`
 	Instances          int     `json:"instances"`
+	Bulk               int     `json:"bulk"` // entities per write of the throughput phase
 	// CPU use during the throughput phase, in percent of all the
 	// machine's CPUs (Linux only; 0 elsewhere): the whole machine, and
 	// this process (the load generator and receiver, and the server unless
@@ -75,13 +79,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := setup(c, cfg.Template, rc.url, prefix); err != nil {
 		return nil, err
 	}
-	res := &Result{DB: cfg.DB, Instances: len(writers)}
+	res := &Result{DB: cfg.DB, Instances: len(writers), Bulk: max(cfg.Bulk, 1)}
 	fmt.Fprintf(cfg.Out, "berth bench: %s store, %d instance(s), %s per phase, latency at %d events/s\n", cfg.DB, len(writers), cfg.Duration, cfg.Rate)
 	var cpu cpuUse
 	if res.ThroughputRunsPerS, cpu, err = throughput(ctx, writers, rc, cfg, prefix); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Out, "  throughput: %.0f runs delivered/s (sustained, %d writers, after %s warm-up)\n", res.ThroughputRunsPerS, cfg.Writers, cfg.Warmup)
+	how := "one entity per request"
+	if cfg.Bulk > 1 {
+		how = fmt.Sprintf("bulk creates of %d", cfg.Bulk)
+	}
+	fmt.Fprintf(cfg.Out, "  throughput: %.0f runs delivered/s (sustained, %d writers, %s, after %s warm-up)\n", res.ThroughputRunsPerS, cfg.Writers, how, cfg.Warmup)
 	if cpu.Known {
 		res.CPUMachinePct, res.CPUProcessPct = cpu.Machine, cpu.Process
 		fmt.Fprintf(cfg.Out, "  CPU meanwhile: machine %.0f%% busy, this process %.0f%% (of all %d CPUs)\n",
@@ -174,14 +182,24 @@ func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config
 		c := clients[w%len(clients)]
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
-				e := map[string]any{"identifier": fmt.Sprintf("t-%d-%d", w, i), "properties": map[string]any{"version": "v1", "replicas": i}}
-				if err := c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201); err != nil {
+				var err error
+				if cfg.Bulk > 1 {
+					entities := make([]any, cfg.Bulk)
+					for k := range entities {
+						entities[k] = map[string]any{"identifier": fmt.Sprintf("t-%d-%d-%d", w, i, k), "properties": map[string]any{"version": "v1", "replicas": i}}
+					}
+					err = c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities/bulk", map[string]any{"entities": entities}, nil, 200)
+				} else {
+					e := map[string]any{"identifier": fmt.Sprintf("t-%d-%d", w, i), "properties": map[string]any{"version": "v1", "replicas": i}}
+					err = c.call("POST", "/v1/blueprints/"+prefix+"_svc/entities", e, nil, 201)
+				}
+				if err != nil {
 					if ctx.Err() == nil {
 						failed.Store(err)
 						return
 					}
 				} else {
-					created.Add(1)
+					created.Add(int64(max(cfg.Bulk, 1)))
 				}
 			}
 		})

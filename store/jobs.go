@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,45 +43,41 @@ func (q *Queries) DeleteJobs(ctx context.Context, kind, orderingKey string) (int
 
 // ClaimJobs leases up to limit due jobs of the given kinds to worker, in the
 // order they fell due (then id) within each kind, trying the kinds in the
-// order given. A job is due
-// when its run_at has passed, it holds no lease, and no earlier job shares
-// its ordering key. Jobs whose lease expired are not due until
-// ReleaseExpired frees them.
+// order given. A job is due when its run_at has passed, it holds no lease,
+// and no earlier job shares its ordering key. Jobs whose lease expired are
+// not due until ReleaseExpired frees them.
 //
-// On PostgreSQL each kind's claim is one statement committed on its own (a
-// claim is atomic by itself), so a claim costs one round trip, not three.
+// A claim is one statement, for all kinds, committed on its own (on
+// PostgreSQL: one round trip).
 func (db *DB) ClaimJobs(ctx context.Context, worker string, kinds []string, limit int, lease time.Duration) ([]Job, error) {
-	now := time.Now()
 	var jobs []Job
 	err := db.autocommit(ctx, func(q *Queries) error {
-		for _, kind := range kinds {
-			claimed, err := q.claim(ctx, worker, kind, limit-len(jobs), now, lease)
-			if err != nil {
-				return err
-			}
-			jobs = append(jobs, claimed...)
-			if len(jobs) >= limit {
-				break
-			}
-		}
-		return nil
+		var err error
+		jobs, err = q.claim(ctx, worker, kinds, limit, time.Now(), lease)
+		return err
 	})
 	// RETURNING has no order on PostgreSQL; callers start jobs in id order.
 	slices.SortFunc(jobs, func(a, b Job) int { return cmp.Compare(a.ID, b.ID) })
 	return jobs, wrap(err, "claim jobs")
 }
 
-func (q *Queries) claim(ctx context.Context, worker, kind string, limit int, now time.Time, lease time.Duration) ([]Job, error) {
-	// jobs_due (kind, run_at, id) yields the due jobs in this order and
-	// stops at the limit: no sort, and no reading past jobs due later.
-	rows, err := q.query(ctx, `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT j.id FROM jobs j
+func (q *Queries) claim(ctx context.Context, worker string, kinds []string, limit int, now time.Time, lease time.Duration) ([]Job, error) {
+	// Per kind, jobs_due (kind, run_at, id) yields the due jobs in this
+	// order and stops at the limit: no sort, and no reading past jobs due
+	// later. The outer limit stops at the first kinds that fill it.
+	branches := make([]string, len(kinds))
+	args := []any{worker, now.Add(lease).UnixMilli()}
+	for i, kind := range kinds {
+		branches[i] = `SELECT id FROM (SELECT j.id FROM jobs j
 			WHERE j.kind = ? AND j.locked_until = 0 AND j.run_at <= ?
 			AND (j.ordering_key = '' OR NOT EXISTS (
 				SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.id < j.id))
-			ORDER BY j.run_at, j.id LIMIT ?`+q.d.skipLocked+`)
-		RETURNING id, kind, ref, ordering_key, payload, attempts`,
-		worker, now.Add(lease).UnixMilli(), kind, now.UnixMilli(), limit)
+			ORDER BY j.run_at, j.id LIMIT ?` + q.d.skipLocked + `) AS k` + strconv.Itoa(i)
+		args = append(args, kind, now.UnixMilli(), limit)
+	}
+	rows, err := q.query(ctx, `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM (`+strings.Join(branches, " UNION ALL ")+`) AS due LIMIT ?)
+		RETURNING id, kind, ref, ordering_key, payload, attempts`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -181,24 +178,33 @@ func (db *DB) RenewLeases(ctx context.Context, worker string, lease time.Duratio
 // (a run_at in the future, or an expiring lease: then ReleaseExpired makes
 // it due), and whether there is one.
 func (db *DB) NextJobAt(ctx context.Context, kinds []string) (time.Time, bool, error) {
+	// One MIN per kind: each is one step down the index of due jobs,
+	// where MIN over a list of kinds reads every due job of them.
+	var sel strings.Builder
+	sel.WriteString("SELECT (SELECT MIN(locked_until) FROM jobs WHERE locked_until > 0 AND kind IN (" + placeholders(len(kinds)) + "))")
+	for range kinds {
+		sel.WriteString(", (SELECT MIN(run_at) FROM jobs WHERE locked_until = 0 AND kind = ?)")
+	}
 	args := append(anys(kinds), anys(kinds)...)
-	in := placeholders(len(kinds))
-	var due, expiry sql.NullInt64
-	err := db.Read().queryRow(ctx, `SELECT
-		(SELECT MIN(run_at) FROM jobs WHERE locked_until = 0 AND kind IN (`+in+`)),
-		(SELECT MIN(locked_until) FROM jobs WHERE locked_until > 0 AND kind IN (`+in+`))`, args...).Scan(&due, &expiry)
-	if err != nil {
+	times := make([]sql.NullInt64, 1+len(kinds))
+	dest := make([]any, len(times))
+	for i := range times {
+		dest[i] = &times[i]
+	}
+	if err := db.Read().queryRow(ctx, sel.String(), args...).Scan(dest...); err != nil {
 		return time.Time{}, false, wrap(err, "next job")
 	}
-	switch {
-	case due.Valid && expiry.Valid:
-		return time.UnixMilli(min(due.Int64, expiry.Int64)), true, nil
-	case due.Valid:
-		return time.UnixMilli(due.Int64), true, nil
-	case expiry.Valid:
-		return time.UnixMilli(expiry.Int64), true, nil
+	var next int64
+	found := false
+	for _, t := range times {
+		if t.Valid && (!found || t.Int64 < next) {
+			next, found = t.Int64, true
+		}
 	}
-	return time.Time{}, false, nil
+	if !found {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(next), true, nil
 }
 
 // CountJobs returns how many jobs of a kind exist (the queue depth).

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -152,76 +150,37 @@ type NewEntity struct {
 // if its blueprint is still at BlueprintVersion and no entity has its
 // identifier; otherwise it writes nothing and returns false, and the caller
 // takes the general path (which reports the conflict, or revalidates).
-// On PostgreSQL it is one statement committed on its own: one round trip
-// instead of seven for the commonest write.
+// On PostgreSQL it is one statement committed on its own, shared with the
+// creates that arrive meanwhile (see createGroup): one round trip instead
+// of seven for the commonest write.
 func (db *DB) CreateEntityOnce(ctx context.Context, ne NewEntity) (bool, error) {
+	if db.batch == nil {
+		return db.createGrouped(ctx, ne)
+	}
+	// SQLite: the group commit makes the general path as cheap.
 	var created bool
-	fn := func(q *Queries) error {
-		var err error
-		created, err = q.createEntityOnce(ctx, ne)
-		return err
-	}
-	if db.batch != nil { // SQLite: the group commit makes the general path as cheap
-		return created, db.Write(ctx, fn)
-	}
-	err := db.observed(fn, func(fn func(q *Queries) error) error { return db.autocommit(ctx, fn) })
-	return created, err
-}
-
-func (q *Queries) createEntityOnce(ctx context.Context, ne NewEntity) (bool, error) {
-	e, ev := ne.Entity, ne.Event
-	if q.d.name == EngineSQLite {
+	err := db.Write(ctx, func(q *Queries) error {
+		e := ne.Entity
 		res, err := q.exec(ctx, `INSERT INTO entities (blueprint, identifier, doc, created_at, updated_at)
 			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM blueprints WHERE identifier = ? AND updated_at = ?)
 			ON CONFLICT DO NOTHING`,
 			e.Blueprint, e.Identifier, string(ne.Doc), e.CreatedAt, e.UpdatedAt, e.Blueprint, ne.BlueprintVersion)
 		if err != nil {
-			return false, wrap(err, "create entity")
+			return wrap(err, "create entity")
 		}
 		if n, err := res.RowsAffected(); n != 1 || err != nil {
-			return false, err
+			return err
 		}
-		if err := q.AppendEvent(ctx, ev); err != nil {
-			return false, err
+		created = true
+		if err := q.AppendEvent(ctx, ne.Event); err != nil {
+			return err
 		}
 		if ne.Job.Kind != "" {
-			return true, q.EnqueueJob(ctx, ne.Job, time.Now())
+			return q.EnqueueJob(ctx, ne.Job, time.Now())
 		}
-		return true, nil
-	}
-	j := ne.Job
-	args := []any{e.Blueprint, e.Identifier, string(ne.Doc), e.CreatedAt, e.UpdatedAt, e.Blueprint, ne.BlueprintVersion}
-	args, err := eventValues(args, ev)
-	if err != nil {
-		return false, err
-	}
-	args = append(args, j.Kind, j.Ref, j.OrderingKey, j.Payload, time.Now().UnixMilli(), j.Kind)
-	err = q.queryRow(ctx, `WITH entity AS (
-			INSERT INTO entities (blueprint, identifier, doc, created_at, updated_at)
-			SELECT ?::text, ?::text, ?::text, ?::text, ?::text
-			WHERE EXISTS (SELECT 1 FROM blueprints WHERE identifier = ?::text AND updated_at = ?::text)
-			ON CONFLICT DO NOTHING RETURNING 1
-		), event AS (
-			INSERT INTO events (`+eventInsertColumns+`)
-			SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text,
-				?::text, ?::text, ?::text, ?::text, ?::integer, ?::text
-			FROM entity RETURNING seq
-		), job AS (
-			INSERT INTO jobs (kind, ref, ordering_key, payload, run_at)
-			SELECT ?::text, ?::text, ?::text, ?::text, ?::bigint FROM event WHERE ?::text <> ''
-		)
-		SELECT seq FROM event`, args...).Scan(&ev.Seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, wrap(err, "create entity")
-	}
-	q.noteEvent(ev)
-	if j.Kind != "" {
-		q.wakeAfterCommit(j.Kind)
-	}
-	return true, nil
+		return nil
+	})
+	return created && err == nil, err
 }
 
 // anys returns xs as query arguments.

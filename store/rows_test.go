@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/internal/pgtest"
 	"github.com/berthdev/berth/store"
 )
 
@@ -256,27 +260,8 @@ func TestCreateEntityOnce(t *testing.T) {
 	engines(t, func(t *testing.T, openDB func() *store.DB) {
 		ctx := context.Background()
 		db := openDB()
-		bp := &berth.Blueprint{Identifier: "service", Title: "Service",
-			Schema: berth.BlueprintSchema{Properties: map[string]berth.Property{"lang": {"type": "string"}}}}
-		bp.CreatedAt = "2026-01-01T00:00:00.000Z"
-		bp.UpdatedAt = bp.CreatedAt
-		mustWrite(t, db, func(q *store.Queries) error { return q.InsertBlueprint(ctx, bp) })
-
-		newEntity := func(id, version string) store.NewEntity {
-			now := berth.FormatTime(time.Now())
-			e := &berth.Entity{Identifier: id, Blueprint: "service", Team: []string{},
-				Properties: map[string]any{"lang": "Go"}, Relations: map[string]any{}}
-			e.CreatedAt, e.UpdatedAt = now, now
-			doc, err := json.Marshal(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev := &berth.Event{ID: berth.NewID("event_", 16), Action: berth.ActionCreate, ResourceType: berth.ResourceEntity,
-				Status: "SUCCESS", Blueprint: "service", Entity: id, Trigger: berth.Trigger{Origin: berth.OriginAPI, At: now},
-				After: doc}
-			return store.NewEntity{Entity: e, Doc: doc, BlueprintVersion: version, Event: ev,
-				Job: store.Job{Kind: "match", Ref: ev.ID, OrderingKey: "match/entity/service/" + id}}
-		}
+		bp := serviceBlueprint(t, db)
+		newEntity := func(id, version string) store.NewEntity { return newEntity(t, id, version) }
 		create := func(ne store.NewEntity) bool {
 			t.Helper()
 			ok, err := db.CreateEntityOnce(ctx, ne)
@@ -362,6 +347,137 @@ func TestCreateEntityOnce(t *testing.T) {
 			t.Fatalf("%d match jobs queued for an entity created without a job", n)
 		}
 	})
+}
+
+// newEntity is a create of entity id of blueprint "service" validated
+// against the blueprint at version, with its event and match job.
+func newEntity(t *testing.T, id, version string) store.NewEntity {
+	t.Helper()
+	now := berth.FormatTime(time.Now())
+	e := &berth.Entity{Identifier: id, Blueprint: "service", Team: []string{},
+		Properties: map[string]any{"lang": "Go"}, Relations: map[string]any{}}
+	e.CreatedAt, e.UpdatedAt = now, now
+	doc, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &berth.Event{ID: berth.NewID("event_", 16), Action: berth.ActionCreate, ResourceType: berth.ResourceEntity,
+		Status: "SUCCESS", Blueprint: "service", Entity: id, Trigger: berth.Trigger{Origin: berth.OriginAPI, At: now},
+		After: doc}
+	return store.NewEntity{Entity: e, Doc: doc, BlueprintVersion: version, Event: ev,
+		Job: store.Job{Kind: "match", Ref: ev.ID, OrderingKey: "match/entity/service/" + id}}
+}
+
+// serviceBlueprint stores the blueprint newEntity's entities belong to.
+func serviceBlueprint(t *testing.T, db *store.DB) *berth.Blueprint {
+	t.Helper()
+	bp := &berth.Blueprint{Identifier: "service", Title: "Service",
+		Schema: berth.BlueprintSchema{Properties: map[string]berth.Property{"lang": {"type": "string"}}}}
+	bp.CreatedAt = "2026-01-01T00:00:00.000Z"
+	bp.UpdatedAt = bp.CreatedAt
+	mustWrite(t, db, func(q *store.Queries) error { return q.InsertBlueprint(context.Background(), bp) })
+	return bp
+}
+
+// Creates of the same entities from many requests at once: each entity is
+// created once, by one of them, with one event and one job; the others are
+// told it was not created (and take the general path, which says 409).
+func TestCreateEntityOnceConcurrently(t *testing.T) {
+	engines(t, func(t *testing.T, openDB func() *store.DB) {
+		ctx := context.Background()
+		db := openDB()
+		bp := serviceBlueprint(t, db)
+		const entities, tries = 30, 3
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		created := make([][]bool, entities)
+		for i := range entities {
+			created[i] = make([]bool, tries+1)
+			for k := range tries + 1 {
+				version := bp.UpdatedAt
+				if k == tries {
+					version = "2025-01-01T00:00:00.000Z" // stale: never created
+				}
+				ne := newEntity(t, fmt.Sprintf("svc-%d", i), version)
+				wg.Go(func() {
+					<-start
+					ok, err := db.CreateEntityOnce(ctx, ne)
+					if err != nil {
+						t.Errorf("create svc-%d: %v", i, err)
+					}
+					created[i][k] = ok
+					if ok && ne.Event.Seq == 0 {
+						t.Errorf("svc-%d created, its event has no sequence number", i)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		for i, tries := range created {
+			if n := count(tries); n != 1 || tries[len(tries)-1] {
+				t.Errorf("svc-%d: created by %v, want by exactly one create of the current blueprint version", i, tries)
+			}
+			evs, err := db.Read().Events(ctx, store.EventFilter{Blueprint: "service", Entity: fmt.Sprintf("svc-%d", i)})
+			if err != nil || len(evs) != 1 {
+				t.Errorf("svc-%d: %d events (%v), want 1", i, len(evs), err)
+			}
+		}
+		if n, err := db.Read().CountJobs(ctx, "match"); n != entities || err != nil {
+			t.Errorf("%d match jobs queued (%v), want %d", n, err, entities)
+		}
+	})
+}
+
+// On PostgreSQL, creates that arrive together are one statement: each
+// is still created or refused on its own.
+func TestCreateTogether(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, pgtest.NewDatabase(t))
+	bp := serviceBlueprint(t, db)
+	taken := newEntity(t, "taken", bp.UpdatedAt)
+	if ok, err := db.CreateEntityOnce(ctx, taken); !ok || err != nil {
+		t.Fatalf("create: %v, %v", ok, err)
+	}
+	nes := []store.NewEntity{newEntity(t, "a", bp.UpdatedAt), newEntity(t, "taken", bp.UpdatedAt),
+		newEntity(t, "stale", "2025-01-01T00:00:00.000Z"), newEntity(t, "b", bp.UpdatedAt)}
+	nes[3].Job = store.Job{}
+	created, errs := db.CreateTogether(ctx, nes)
+	if want := []bool{true, false, false, true}; !slices.Equal(created, want) {
+		t.Fatalf("created %v, want %v (errors %v)", created, want, errs)
+	}
+	for i, ne := range nes {
+		if errs[i] != nil {
+			t.Fatalf("create %s: %v", ne.Entity.Identifier, errs[i])
+		}
+		evs, err := db.Read().EventsByID(ctx, []string{ne.Event.ID})
+		if err != nil || (evs[ne.Event.ID] != nil) != created[i] {
+			t.Fatalf("%s: event stored %v, created %v (%v)", ne.Entity.Identifier, evs[ne.Event.ID] != nil, created[i], err)
+		}
+		if created[i] && evs[ne.Event.ID].Seq != ne.Event.Seq {
+			t.Fatalf("%s: Seq %d, stored %d", ne.Entity.Identifier, ne.Event.Seq, evs[ne.Event.ID].Seq)
+		}
+	}
+	if e, err := db.Read().Entity(ctx, "service", "taken"); err != nil || e.CreatedAt != taken.Entity.CreatedAt {
+		t.Fatalf("the existing entity changed: %+v, %v", e, err)
+	}
+	jobs, err := db.ClaimJobs(ctx, "w", []string{"match"}, 10, time.Minute)
+	refs := map[string]bool{}
+	for _, j := range jobs {
+		refs[j.Ref] = true
+	}
+	if err != nil || len(jobs) != 2 || !refs[taken.Event.ID] || !refs[nes[0].Event.ID] {
+		t.Fatalf("match jobs %+v (%v): want those of taken and a", jobs, err)
+	}
+}
+
+func count(bs []bool) (n int) {
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // listening returns once db hears of jobs added by other instances. On

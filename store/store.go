@@ -58,6 +58,7 @@ type DB struct {
 
 	// commits tells committed events to the observer set by OnCommit.
 	commits observer
+	creates createGroup // PostgreSQL: entity creates written together
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.

@@ -29,6 +29,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	duration := fs.Duration("duration", 10*time.Second, "length of the throughput and latency phases")
 	rate := fs.Int("rate", 200, "events per second of the latency phase")
 	writers := fs.Int("writers", 32, "concurrent writers of the throughput phase")
+	bulk := fs.Int("bulk", 1, "entities per write of the throughput phase: more than 1 uses the bulk create endpoint (at most 20)")
 	instances := fs.Int("instances", 1, "in-process servers sharing --db (PostgreSQL only for more than one)")
 	template := fs.String("template", "../shared/conformance/bench/notify-template.json", "invocation template of the benchmark automation")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
@@ -46,7 +47,10 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg := benchmark.Config{URL: *url, Template: *template, Duration: *duration, Rate: *rate, Writers: *writers, Out: stdout,
+	if *bulk < 1 || *bulk > 20 {
+		return fmt.Errorf("--bulk %d: a bulk create holds 1 to 20 entities", *bulk)
+	}
+	cfg := benchmark.Config{URL: *url, Template: *template, Duration: *duration, Rate: *rate, Writers: *writers, Bulk: *bulk, Out: stdout,
 		ClientID: getenv("BERTH_CLIENT_ID"), ClientSecret: getenv("BERTH_CLIENT_SECRET")}
 	if *instances > 1 && !store.IsPostgres(*dsn) {
 		return fmt.Errorf("--instances %d needs --db postgres://...: one SQLite file serves one berth", *instances)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/berthdev/berth/internal/pgtest"
 )
 
 var serviceBlueprint = map[string]any{
@@ -253,7 +256,11 @@ func TestEntityValidation(t *testing.T) {
 
 func TestBulkCreate(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); testBulkCreate(t, startServer(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); testBulkCreate(t, startServerOn(t, pgtest.NewDatabase(t))) })
+}
+
+func testBulkCreate(t *testing.T, s *testServer) {
 	s.do("POST", "/v1/blueprints", domainBlueprint).want(t, 201)
 	s.do("POST", "/v1/blueprints", serviceBlueprint).want(t, 201)
 	ok := s.do("POST", "/v1/blueprints/service/entities/bulk", map[string]any{"entities": []any{
@@ -271,6 +278,44 @@ func TestBulkCreate(t *testing.T) {
 		t.Fatalf("bulk with an error: %s", mixed.Raw)
 	}
 	s.do("POST", "/v1/blueprints/service/entities/bulk", map[string]any{"entities": []any{}}).wantError(t, 422, "/entities")
+
+	// Twenty at once: each created, refused or rejected on its own, and
+	// reported at its index.
+	var entities []any
+	for i := range 20 {
+		e := map[string]any{"identifier": fmt.Sprintf("svc-%02d", i), "properties": map[string]any{"language": "Go"}}
+		switch i {
+		case 5:
+			e["identifier"] = "a" // exists
+		case 9:
+			e["properties"] = map[string]any{"language": "Cobol"} // not in the enum
+		}
+		entities = append(entities, e)
+	}
+	full := s.do("POST", "/v1/blueprints/service/entities/bulk", map[string]any{"entities": entities}).want(t, 207)
+	if n := len(full.Body["entities"].([]any)); n != 18 || get(full.Body, "errors.0.index") != 5.0 ||
+		get(full.Body, "errors.0.statusCode") != 409.0 || get(full.Body, "errors.1.index") != 9.0 ||
+		get(full.Body, "errors.1.statusCode") != 422.0 || get(full.Body, "entities.5.index") != 6.0 {
+		t.Fatalf("bulk of 20: %s", full.Raw)
+	}
+	for i := range 20 {
+		want := 200
+		if i == 5 || i == 9 {
+			want = 404
+		}
+		s.do("GET", fmt.Sprintf("/v1/blueprints/service/entities/svc-%02d", i), nil).want(t, want)
+	}
+	// The same identifier twice: created by the first, refused for the second.
+	twice := s.do("POST", "/v1/blueprints/service/entities/bulk", map[string]any{"entities": []any{
+		map[string]any{"identifier": "dup", "properties": map[string]any{"language": "Go"}},
+		map[string]any{"identifier": "dup", "properties": map[string]any{"language": "Python"}},
+	}}).want(t, 207)
+	if get(twice.Body, "entities.0.index") != 0.0 || get(twice.Body, "errors.0.index") != 1.0 || get(twice.Body, "errors.0.statusCode") != 409.0 {
+		t.Fatalf("bulk with one identifier twice: %s", twice.Raw)
+	}
+	if e := s.do("GET", "/v1/blueprints/service/entities/dup", nil).want(t, 200); get(e.Body, "entity.properties.language") != "Go" {
+		t.Fatalf("dup: %s", e.Raw)
+	}
 }
 
 func TestSearch(t *testing.T) {

@@ -55,7 +55,14 @@ const (
 // startServer starts berth on a fresh SQLite file with fixed credentials.
 func startServer(t testing.TB, env ...string) *testServer {
 	t.Helper()
-	s := &testServer{t: t, DB: filepath.Join(t.TempDir(), "berth.db"), env: map[string]string{
+	return startServerOn(t, filepath.Join(t.TempDir(), "berth.db"), env...)
+}
+
+// startServerOn is startServer with the store at db: a SQLite file or a
+// postgres:// URL.
+func startServerOn(t testing.TB, db string, env ...string) *testServer {
+	t.Helper()
+	s := &testServer{t: t, DB: db, env: map[string]string{
 		"BERTH_CLIENT_ID": testClientID, "BERTH_CLIENT_SECRET": testClientSecret, "BERTH_ORG_ID": "org_test",
 	}}
 	for i := 0; i+1 < len(env); i += 2 {
