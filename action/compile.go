@@ -15,6 +15,7 @@ type Compiled struct {
 	Condition      *jqtemplate.Condition
 	Invocation     *jqtemplate.Template
 	InvocationType string
+	Title          *string // the action's title, for its runs
 	// RequiredApproval is "", "ANY" or "ALL".
 	RequiredApproval string
 }
@@ -28,11 +29,12 @@ func Compile(a *berth.Action) (*Compiled, error) {
 		} `json:"trigger"`
 		InvocationMethod json.RawMessage `json:"invocationMethod"`
 		RequiredApproval json.RawMessage `json:"requiredApproval"`
+		Title            *string         `json:"title"`
 	}
 	if err := json.Unmarshal(a.Doc, &doc); err != nil {
 		return nil, fmt.Errorf("action %s: %w", a.Identifier, err)
 	}
-	c := &Compiled{Action: a}
+	c := &Compiled{Action: a, Title: doc.Title}
 	var err error
 	if a.TriggerType == berth.TriggerAutomation && len(doc.Trigger.Condition) > 0 {
 		if c.Condition, err = jqtemplate.CompileCondition(doc.Trigger.Condition); err != nil {

@@ -37,6 +37,9 @@ type Config struct {
 	// StoreLimit measures the store's raw durable-insert rate for d.
 	StoreLimit func(ctx context.Context, d time.Duration) (float64, error)
 	Out        io.Writer // the readable summary
+	// Profile, if set, is called when the throughput phase's measurement
+	// starts, and what it returns when it ends (a CPU profile, say).
+	Profile func() (stop func())
 }
 
 // Result is the report's last line.
@@ -208,9 +211,14 @@ func throughput(ctx context.Context, clients []*client, rc *receiver, cfg Config
 	case <-time.After(cfg.Warmup):
 	case <-ctx.Done():
 	}
+	stopProfile := func() {}
+	if cfg.Profile != nil {
+		stopProfile = cfg.Profile()
+	}
 	start, from, createdFrom, meter := time.Now(), rc.received.Load(), created.Load(), readCPU()
 	<-ctx.Done()
 	elapsed, got, writes, cpu := time.Since(start), rc.received.Load()-from, created.Load()-createdFrom, meter.since()
+	stopProfile()
 	wg.Wait()
 	fmt.Fprintf(cfg.Out, "  (entity writes acknowledged meanwhile: %.0f/s)\n", float64(writes)/elapsed.Seconds())
 	if err, ok := failed.Load().(error); ok {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -24,9 +25,18 @@ func (e *Engine) watchBacklog(ctx context.Context) {
 			return
 		case <-t.C:
 			if n, err := e.db.Read().CountJobsUpTo(ctx, e.cfg.MaxBacklog+1); err == nil {
-				e.backlog.Store(int64(n))
+				e.counted(n)
 			}
 		}
+	}
+}
+
+// counted records that n jobs are queued, letting held writes through if
+// that is within the limit.
+func (e *Engine) counted(n int) {
+	e.backlog.Store(int64(n))
+	if n <= e.cfg.MaxBacklog {
+		e.admits.open()
 	}
 }
 
@@ -39,13 +49,46 @@ func (e *Engine) Admit(ctx context.Context) error {
 	if e.cfg.MaxBacklog <= 0 || e.backlog.Load() <= int64(e.cfg.MaxBacklog) {
 		return nil
 	}
-	deadline := time.Now().Add(e.cfg.AdmitWait)
-	for e.backlog.Load() > int64(e.cfg.MaxBacklog) && time.Now().Before(deadline) {
+	timeout := time.NewTimer(e.cfg.AdmitWait)
+	defer timeout.Stop()
+	for {
+		opened := e.admits.wait()
+		if e.backlog.Load() <= int64(e.cfg.MaxBacklog) {
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			return berth.Errorf(berth.CodeInternal, "the request ended while berth was busy: %v", ctx.Err())
-		case <-time.After(backlogPoll / 4):
+		case <-opened:
+		case <-timeout.C:
+			return nil
 		}
 	}
-	return nil
+}
+
+// gate lets the writes Admit holds back through at once when the backlog
+// is counted below the limit: no waiting write polls on its own.
+type gate struct {
+	mu sync.Mutex
+	ch chan struct{} // closed by open
+}
+
+// wait returns a channel closed the next time the gate opens.
+func (g *gate) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+// open releases every write waiting at the gate.
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
 }

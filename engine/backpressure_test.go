@@ -10,12 +10,12 @@ import (
 func TestAdmitHoldsWritesWhileBacklogged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := &Engine{cfg: Config{MaxBacklog: 5, AdmitWait: 5 * time.Second}}
-		e.backlog.Store(3)
+		e.counted(3)
 		if err := e.Admit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 
-		e.backlog.Store(10)
+		e.counted(10)
 		done := make(chan error, 1)
 		go func() { done <- e.Admit(context.Background()) }()
 		time.Sleep(time.Second)
@@ -25,7 +25,7 @@ func TestAdmitHoldsWritesWhileBacklogged(t *testing.T) {
 			t.Fatal("a write was admitted while the backlog was over the limit")
 		default:
 		}
-		e.backlog.Store(4) // the engine caught up
+		e.counted(4) // the engine caught up
 		time.Sleep(backlogPoll)
 		synctest.Wait()
 		if err := <-done; err != nil {
@@ -33,7 +33,7 @@ func TestAdmitHoldsWritesWhileBacklogged(t *testing.T) {
 		}
 
 		// Held writes go through after AdmitWait even if the backlog stays.
-		e.backlog.Store(10)
+		e.counted(10)
 		go func() { done <- e.Admit(context.Background()) }()
 		time.Sleep(5*time.Second + backlogPoll)
 		synctest.Wait()

@@ -76,6 +76,7 @@ type Engine struct {
 	actions  *actionCache
 	renderer *service.Renderer
 	backlog  atomic.Int64 // queued jobs, as last counted
+	admits   gate         // opened when the backlog is counted below the limit
 }
 
 // New returns an engine over db delivering through backends.
@@ -89,20 +90,64 @@ func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config,
 func (e *Engine) Run(ctx context.Context) {
 	ctx = store.Urgent(ctx) // the engine's writes go before the API's
 	rec := newRecorder(e)
+	matches, deliveries := newInbox(), newInbox()
+	e.db.HandOff(e.worker, e.cfg.Lease, []string{service.JobMatch, service.JobDeliver}, func(jobs []store.Job) {
+		e.handOff(matches, deliveries, jobs)
+	})
 	var wg sync.WaitGroup
 	// Up to four batches of events are matched at once: one computes
 	// while others wait for the database.
 	wg.Go(func() {
-		e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 4*matchBatch, matchBatch, e.startMatches)
+		e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 4*matchBatch, matchBatch, matches, e.startMatches)
 	})
 	wg.Go(func() {
-		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.cfg.Deliveries,
+		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.cfg.Deliveries, deliveries,
 			func(ctx context.Context, jobs []store.Job, done func()) { e.startDeliveries(ctx, jobs, rec, done) })
 	})
 	wg.Go(func() { e.heartbeat(ctx) })
 	wg.Go(func() { e.watchBacklog(ctx) })
 	wg.Wait()
+	e.db.HandOff("", 0, nil, nil)
+	e.releaseLater(append(matches.close(), deliveries.close()...))
 	rec.close()
+}
+
+// handOff sorts handed-off jobs into their loops' inboxes.
+func (e *Engine) handOff(matches, deliveries *inbox, jobs []store.Job) {
+	var m, d []store.Job
+	for _, j := range jobs {
+		if j.Kind == service.JobMatch {
+			m = append(m, j)
+		} else {
+			d = append(d, j)
+		}
+	}
+	for _, put := range []struct {
+		in   *inbox
+		jobs []store.Job
+	}{{matches, m}, {deliveries, d}} {
+		if len(put.jobs) > 0 && !put.in.put(put.jobs) {
+			go e.releaseLater(put.jobs) // put runs on a committing goroutine: don't hold it
+		}
+	}
+}
+
+// releaseLater gives back handed-off jobs this instance will not start
+// (it is stopping), so that others need not wait for their leases to run
+// out.
+func (e *Engine) releaseLater(jobs []store.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	ids := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.db.ReleaseJobs(ctx, e.worker, ids); err != nil {
+		e.log.Warn("releasing unstarted jobs failed; their leases will expire", "jobs", len(ids), "err", err)
+	}
 }
 
 // matchBatch is the most match jobs handled together.
@@ -138,12 +183,13 @@ func (e *Engine) heartbeat(ctx context.Context) {
 // it finish.
 type starter func(ctx context.Context, jobs []store.Job, done func())
 
-// loop claims jobs of the given kinds, as many as it has free slots (a job
+// loop runs jobs of the given kinds: those handed to its inbox, and those
+// it claims from the queue. It takes as many as it has free slots (a job
 // holds a slot until start calls done for it) but at most batch at a time,
 // and hands each batch to start. It sleeps until jobs of its kinds are
-// added, a job falls due, a slot frees up, or Poll passes. Claimed jobs
-// never share an ordering key, so they can run in parallel.
-func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, start starter) {
+// added, a job falls due, a slot frees up, or Poll passes. Jobs taken
+// together never share an ordering key, so they can run in parallel.
+func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, in *inbox, start starter) {
 	free := make(chan struct{}, slots)
 	for range slots {
 		free <- struct{}{}
@@ -163,11 +209,12 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, sta
 	}
 	workCtx := context.WithoutCancel(ctx)
 	sub := e.db.Subscribe(kinds...)
+	queued := true // the queue may hold jobs for this loop: claim
 	for ctx.Err() == nil {
 		woken := sub.Changed()
-		// Claim in batches: a claim is a write, and batches are handled
-		// with fewer writes per job. Wait for a quarter of a batch's
-		// slots unless the loop is idle.
+		// Take jobs in batches: a claim is a write, and batches are
+		// handled with fewer writes per job. Wait for a quarter of a
+		// batch's slots unless the loop is idle.
 		n := min(len(free), batch)
 		if n == 0 || n < batch/4 && len(free) < slots {
 			select {
@@ -176,9 +223,22 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, sta
 			}
 			continue
 		}
-		jobs, err := e.db.ClaimJobs(ctx, e.worker, kinds, n, e.cfg.Lease)
-		if err != nil && ctx.Err() == nil {
-			e.log.Error("claiming jobs failed", "kinds", kinds, "err", err)
+		// Handed-off jobs first; while the queue has jobs too, leave it
+		// a quarter of the slots, so that neither waits for the other.
+		looked := queued
+		take := n
+		if queued {
+			take = n - n/4
+		}
+		jobs := in.take(take)
+		if queued && len(jobs) < n {
+			ask := n - len(jobs)
+			claimed, err := e.db.ClaimJobs(ctx, e.worker, kinds, ask, e.cfg.Lease)
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("claiming jobs failed", "kinds", kinds, "err", err)
+			}
+			queued = len(claimed) == ask
+			jobs = append(jobs, claimed...)
 		}
 		for range jobs {
 			<-free
@@ -187,15 +247,20 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, sta
 			start(workCtx, jobs, done)
 		}
 		switch {
-		case len(jobs) == n:
+		case len(jobs) == n || in.len() > 0:
 			// There may be more.
-		case len(jobs) > 0:
-			// The queue is drained but busy: wait for more to arrive.
-			// No need to look for jobs due later: the next claim
-			// takes whatever is due by then.
-			e.wait(ctx, woken, busyWait)
+		case len(jobs) > 0 || !looked:
+			// Busy, or the queue was not looked at: wait for more to
+			// arrive, and look at the queue again at the latest after
+			// busyWait. No need to look for jobs due later: the next
+			// claim takes whatever is due by then.
+			if e.wait(ctx, woken, in.ready, busyWait) {
+				queued = true
+			}
 		default:
-			e.sleep(ctx, kinds, woken)
+			if e.sleep(ctx, kinds, woken, in.ready) {
+				queued = true
+			}
 		}
 	}
 }
@@ -204,20 +269,25 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, sta
 // without looking.
 const busyWait = 50 * time.Millisecond
 
-// wait waits for a wake-up, at most d.
-func (e *Engine) wait(ctx context.Context, woken <-chan struct{}, d time.Duration) {
+// wait waits for a wake-up or jobs in the inbox, at most d. It reports
+// whether the queue may hold new jobs: false if only the inbox woke it.
+func (e *Engine) wait(ctx context.Context, woken, ready <-chan struct{}, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-woken:
+	case <-ready:
+		return false
 	case <-t.C:
 	}
+	return true
 }
 
-// sleep waits for new work: a wake-up, the next job falling due, or Poll.
-// A lease that expired meanwhile is released at once.
-func (e *Engine) sleep(ctx context.Context, kinds []string, woken <-chan struct{}) {
+// sleep waits for new work: a wake-up, jobs in the inbox, the next job
+// falling due, or Poll. A lease that expired meanwhile is released at once.
+// It reports whether the queue may hold new jobs, like wait.
+func (e *Engine) sleep(ctx context.Context, kinds []string, woken, ready <-chan struct{}) bool {
 	wait := e.cfg.Poll
 	if next, ok, err := e.db.NextJobAt(ctx, kinds); err == nil && ok {
 		if wait = time.Until(next); wait <= 0 {
@@ -227,19 +297,13 @@ func (e *Engine) sleep(ctx context.Context, kinds []string, woken <-chan struct{
 			// by its next notification); look again soon anyway,
 			// but not in a tight loop.
 			if n, err := e.db.ReleaseExpired(ctx); err == nil && n > 0 {
-				return
+				return true
 			}
 			wait = busyWait
 		}
 		wait = max(min(wait, e.cfg.Poll), time.Millisecond)
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-woken:
-	case <-t.C:
-	}
+	return e.wait(ctx, woken, ready, wait)
 }
 
 // each runs handle on every job in its own goroutine, calling done after

@@ -182,7 +182,7 @@ func (e *Engine) prepareRun(ctx context.Context, rd *service.Renderer, ev *berth
 		return nil, err
 	}
 	run := &berth.Run{
-		ID: id, Status: berth.RunInProgress, Action: berth.Ref{Identifier: a.Identifier, Title: title(a.Action)},
+		ID: id, Status: berth.RunInProgress, Action: berth.Ref{Identifier: a.Identifier, Title: a.Title},
 		Properties: map[string]any{}, RawProperties: map[string]any{}, Source: berth.OriginAutomation,
 		RequiredApproval: json.RawMessage("false"), Link: []string{}, Response: json.RawMessage("null"),
 		CreatedAt: at, CreatedBy: actorID(ev.Trigger.By), UpdatedAt: at, UpdatedBy: actorID(ev.Trigger.By),
@@ -209,14 +209,6 @@ func subject(ev *berth.Event) string {
 		return "run/" + ev.RunID
 	}
 	return "entity/" + ev.Blueprint + "/" + ev.Entity
-}
-
-func title(a *berth.Action) *string {
-	var doc struct {
-		Title *string `json:"title"`
-	}
-	json.Unmarshal(a.Doc, &doc)
-	return doc.Title
 }
 
 func actorID(by berth.Actor) string {

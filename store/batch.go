@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 )
 
 // batcher is SQLite's group commit. SQLite has one writer, so instead of
@@ -16,6 +17,7 @@ type batcher struct {
 	d        *dialect
 	wake     func(kinds)
 	stmts    *stmtCache
+	handoff  *atomic.Pointer[handoff]
 	requests chan *writeRequest
 	urgent   chan *writeRequest // writes of the engine: they go first
 	stop     chan struct{}
@@ -31,8 +33,8 @@ type writeRequest struct {
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 128
 
-func newBatcher(db *sql.DB, d *dialect, wake func(kinds), stmts *stmtCache) *batcher {
-	b := &batcher{db: db, d: d, wake: wake, stmts: stmts, requests: make(chan *writeRequest, maxBatch),
+func newBatcher(db *sql.DB, d *dialect, wake func(kinds), stmts *stmtCache, handoff *atomic.Pointer[handoff]) *batcher {
+	b := &batcher{db: db, d: d, wake: wake, stmts: stmts, handoff: handoff, requests: make(chan *writeRequest, maxBatch),
 		urgent: make(chan *writeRequest, maxBatch),
 		stop:   make(chan struct{}), done: make(chan struct{})}
 	go b.run()
@@ -97,6 +99,8 @@ func (b *batcher) fill(batch []*writeRequest) []*writeRequest {
 func (b *batcher) commit(batch []*writeRequest) {
 	results := make([]error, len(batch))
 	var woken kinds
+	var handed []Job
+	h := b.handoff.Load()
 	err := func() error {
 		tx, err := b.db.Begin()
 		if err != nil {
@@ -104,18 +108,19 @@ func (b *batcher) commit(batch []*writeRequest) {
 		}
 		if len(batch) == 1 {
 			// Alone in its transaction: it needs no savepoint of its own.
-			q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx}
+			q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx, handoff: h}
 			if results[0] = batch[0].run(q); results[0] != nil {
 				tx.Rollback()
 				return nil
 			}
-			woken = q.woken
+			woken, handed = q.woken, q.handed
 		} else {
 			for i, r := range batch {
-				q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx}
+				q := &Queries{x: tx, d: b.d, wake: b.wake, stmts: b.stmts, tx: tx, handoff: h}
 				results[i] = b.one(r, q)
 				if results[i] == nil {
 					woken.merge(q.woken)
+					handed = append(handed, q.handed...)
 				}
 			}
 		}
@@ -132,6 +137,7 @@ func (b *batcher) commit(batch []*writeRequest) {
 	}
 	if err == nil {
 		b.wake(woken)
+		h.pass(handed)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 	"time"
@@ -129,7 +130,7 @@ var createColumns = func() []string {
 	for c := range strings.SplitSeq(eventInsertColumns, ",") {
 		cols = append(cols, "event_"+strings.TrimSpace(c))
 	}
-	return append(cols, "job_kind", "job_ref", "job_ordering_key", "job_payload", "job_run_at")
+	return append(cols, "job_kind", "job_ref", "job_ordering_key", "job_payload", "job_run_at", "job_mine")
 }()
 
 // createEntities writes the entities of nes whose blueprint is still at
@@ -144,13 +145,15 @@ func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[stri
 			row[i] = "?::integer"
 		case c == "job_run_at":
 			row[i] = "?::bigint"
+		case c == "job_mine":
+			row[i] = "?::boolean"
 		default:
 			row[i] = "?::text"
 		}
 	}
 	rowSQL := "(" + strings.Join(row, ", ") + ")"
 	args := make([]any, 0, len(cols)*len(nes))
-	now := time.Now().UnixMilli()
+	now := time.Now()
 	for i, ne := range nes {
 		e, j := ne.Entity, ne.Job
 		args = append(args, i, e.Blueprint, e.Identifier, string(ne.Doc), e.CreatedAt, e.UpdatedAt, ne.BlueprintVersion)
@@ -158,8 +161,14 @@ func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[stri
 		if args, err = eventValues(args, ne.Event); err != nil {
 			return nil, err
 		}
-		args = append(args, j.Kind, j.Ref, j.OrderingKey, j.Payload, now)
+		args = append(args, j.Kind, j.Ref, j.OrderingKey, j.Payload, now.UnixMilli(), q.handoff.handsOff(j.Kind, now))
 	}
+	var worker string
+	var until int64
+	if h := q.handoff; h != nil {
+		worker, until = h.worker, now.Add(h.lease).UnixMilli()
+	}
+	args = append(args, worker, until)
 	eventCols := strings.Join(cols[7:7+17], ", ")
 	rows, err := q.query(ctx, `WITH input (`+strings.Join(cols, ", ")+`) AS (
 			VALUES `+strings.TrimSuffix(strings.Repeat(rowSQL+", ", len(nes)), ", ")+`
@@ -175,38 +184,53 @@ func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[stri
 			INSERT INTO events (`+eventInsertColumns+`)
 			SELECT `+eventCols+` FROM created ORDER BY i RETURNING id, seq
 		), job AS (
-			INSERT INTO jobs (kind, ref, ordering_key, payload, run_at)
-			SELECT job_kind, job_ref, job_ordering_key, job_payload, job_run_at FROM created
+			INSERT INTO jobs (kind, ref, ordering_key, payload, run_at, locked_by, locked_until, attempts)
+			SELECT job_kind, job_ref, job_ordering_key, job_payload, job_run_at,
+				CASE WHEN mine THEN ?::text ELSE '' END, CASE WHEN mine THEN ?::bigint ELSE 0 END, CASE WHEN mine THEN 1 ELSE 0 END
+			FROM (SELECT created.*, job_mine AND (job_ordering_key = '' OR NOT EXISTS (
+					SELECT 1 FROM jobs p WHERE p.ordering_key = created.job_ordering_key)) AS mine
+				FROM created) AS c
 			WHERE job_kind <> '' ORDER BY i
+			RETURNING id, ref, locked_by
 		)
-		SELECT id, seq FROM event`, args...)
+		SELECT event.id, event.seq, job.id, job.locked_by FROM event LEFT JOIN job ON job.ref = event.id`, args...)
 	if err != nil {
 		return nil, wrap(err, "create entities")
 	}
 	defer rows.Close()
-	seqs := make(map[string]int64, len(nes))
+	type stored struct {
+		seq   int64
+		job   sql.NullInt64
+		owner sql.NullString // who the job was handed to
+	}
+	seqs := make(map[string]stored, len(nes))
 	for rows.Next() {
 		var id string
-		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
+		var st stored
+		if err := rows.Scan(&id, &st.seq, &st.job, &st.owner); err != nil {
 			return nil, wrap(err, "create entities")
 		}
-		seqs[id] = seq
+		seqs[id] = st
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err, "create entities")
 	}
 	created := make(map[string]bool, len(seqs))
 	for _, ne := range nes {
-		seq, ok := seqs[ne.Event.ID]
+		st, ok := seqs[ne.Event.ID]
 		if !ok {
 			continue
 		}
 		created[ne.Event.ID] = true
-		ne.Event.Seq = seq
+		ne.Event.Seq = st.seq
 		q.noteEvent(ne.Event)
-		if ne.Job.Kind != "" {
-			q.wakeAfterCommit(ne.Job.Kind)
+		switch j := ne.Job; {
+		case j.Kind == "":
+		case st.owner.String != "":
+			j.ID, j.Attempts = st.job.Int64, 1
+			q.handed = append(q.handed, j)
+		default:
+			q.wakeAfterCommit(j.Kind)
 		}
 	}
 	return created, nil

@@ -123,15 +123,37 @@ func (q *Queries) AppendEvents(ctx context.Context, evs []*berth.Event) error {
 // statement. Jobs sharing an ordering key run in the order given.
 func (q *Queries) EnqueueJobs(ctx context.Context, jobs []Job, runAt time.Time) error {
 	err := chunks(len(jobs), func(from, to int) error {
-		args := make([]any, 0, 5*(to-from))
-		for _, j := range jobs[from:to] {
+		chunk := jobs[from:to]
+		if mine, any := q.handingOff(chunk, runAt); any {
+			return q.enqueueHandingOff(ctx, chunk, mine, runAt)
+		}
+		args := make([]any, 0, 5*len(chunk))
+		for _, j := range chunk {
 			args = append(args, j.Kind, j.Ref, j.OrderingKey, j.Payload, runAt.UnixMilli())
 			q.wakeAfterCommit(j.Kind)
 		}
-		_, err := q.exec(ctx, "INSERT INTO jobs (kind, ref, ordering_key, payload, run_at) VALUES "+values(to-from, 5), args...)
+		_, err := q.exec(ctx, "INSERT INTO jobs (kind, ref, ordering_key, payload, run_at) VALUES "+values(len(chunk), 5), args...)
 		return err
 	})
 	return wrap(err, "enqueue jobs")
+}
+
+// handingOff says which of jobs may be handed off (see HandOff): those of
+// its kinds, due at once, and the first of their ordering key here.
+func (q *Queries) handingOff(jobs []Job, runAt time.Time) (mine []bool, any bool) {
+	if q.handoff == nil {
+		return nil, false
+	}
+	mine = make([]bool, len(jobs))
+	keys := make(map[string]bool)
+	for i, j := range jobs {
+		if !q.handoff.handsOff(j.Kind, runAt) || j.OrderingKey != "" && keys[j.OrderingKey] {
+			continue
+		}
+		keys[j.OrderingKey] = true
+		mine[i], any = true, true
+	}
+	return mine, any
 }
 
 // NewEntity is a new entity with the change-log event and match job that

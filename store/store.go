@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -59,6 +60,7 @@ type DB struct {
 	// commits tells committed events to the observer set by OnCommit.
 	commits observer
 	creates createGroup // PostgreSQL: entity creates written together
+	handoff atomic.Pointer[handoff]
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -144,7 +146,7 @@ func openSQLite(path string) (*DB, error) {
 	read.SetMaxIdleConns(8)
 	db := &DB{engine: EngineSQLite, write: write, read: read, d: sqliteDialect, dsn: path, lock: lock}
 	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
-	db.batch = newBatcher(write, sqliteDialect, db.wake, db.writeStmts)
+	db.batch = newBatcher(write, sqliteDialect, db.wake, db.writeStmts, &db.handoff)
 	return db, nil
 }
 
@@ -222,9 +224,10 @@ func (db *DB) autocommit(ctx context.Context, fn func(q *Queries) error) error {
 	if db.batch != nil {
 		return db.Write(ctx, fn)
 	}
-	q := &Queries{x: db.write, d: db.d, wake: db.wake}
+	q := &Queries{x: db.write, d: db.d, wake: db.wake, handoff: db.handoff.Load()}
 	err := fn(q)
 	q.wake(q.woken)
+	q.handoff.pass(q.handed)
 	return err
 }
 
@@ -244,7 +247,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(q *Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	q := &Queries{x: tx, d: db.d, wake: db.wake}
+	q := &Queries{x: tx, d: db.d, wake: db.wake, handoff: db.handoff.Load()}
 	if err := fn(q); err != nil {
 		tx.Rollback()
 		return err
@@ -253,6 +256,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(q *Queries) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	q.wake(q.woken)
+	q.handoff.pass(q.handed)
 	return nil
 }
 
@@ -270,6 +274,10 @@ type Queries struct {
 	d     *dialect
 	wake  func(kinds) // wakes the job workers
 	woken kinds       // whose workers to wake once the transaction commits (never on rollback)
+	// handoff is the hand-off registered when the transaction began, and
+	// handed the jobs it leased, to pass on once the transaction commits.
+	handoff *handoff
+	handed  []Job
 	// events collects the events appended, for the commit observer.
 	events *[]*berth.Event
 	// stmts, when set, holds prepared statements for x's pool; tx is set

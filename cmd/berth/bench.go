@@ -32,26 +32,29 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	bulk := fs.Int("bulk", 1, "entities per write of the throughput phase: more than 1 uses the bulk create endpoint (at most 20)")
 	instances := fs.Int("instances", 1, "in-process servers sharing --db (PostgreSQL only for more than one)")
 	template := fs.String("template", "../shared/conformance/bench/notify-template.json", "invocation template of the benchmark automation")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the throughput phase (server included) to this file")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	if *bulk < 1 || *bulk > 20 {
 		return fmt.Errorf("--bulk %d: a bulk create holds 1 to 20 entities", *bulk)
 	}
 	cfg := benchmark.Config{URL: *url, Template: *template, Duration: *duration, Rate: *rate, Writers: *writers, Bulk: *bulk, Out: stdout,
 		ClientID: getenv("BERTH_CLIENT_ID"), ClientSecret: getenv("BERTH_CLIENT_SECRET")}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Profile = func() func() {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintln(stderr, "berth bench: no CPU profile:", err)
+				return func() {}
+			}
+			return pprof.StopCPUProfile
+		}
+	}
 	if *instances > 1 && !store.IsPostgres(*dsn) {
 		return fmt.Errorf("--instances %d needs --db postgres://...: one SQLite file serves one berth", *instances)
 	}
