@@ -11,8 +11,10 @@ import (
 // backlogPoll is how often the engine counts its queue for admission.
 const backlogPoll = 100 * time.Millisecond
 
-// watchBacklog keeps e.backlog near the number of queued jobs until ctx
-// ends. It counts one past Config.MaxBacklog at most: all Admit needs.
+// watchBacklog keeps e.backlog near the number of jobs waiting for a
+// worker until ctx ends: due in the queue, or handed to this instance and
+// not started. It counts one past Config.MaxBacklog at most per kind: all
+// Admit needs.
 func (e *Engine) watchBacklog(ctx context.Context) {
 	if e.cfg.MaxBacklog <= 0 {
 		return // Admit never holds writes back
@@ -24,8 +26,8 @@ func (e *Engine) watchBacklog(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := e.db.Read().CountJobsUpTo(ctx, e.cfg.MaxBacklog+1); err == nil {
-				e.counted(n)
+			if n, err := e.db.Read().CountDueJobsUpTo(ctx, jobKinds, e.cfg.MaxBacklog+1); err == nil {
+				e.counted(n + e.matches.len() + e.deliveries.len())
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,14 +76,16 @@ type Engine struct {
 	worker   string // this instance's lease holder name
 	actions  *actionCache
 	renderer *service.Renderer
-	backlog  atomic.Int64 // queued jobs, as last counted
+	// matches and deliveries hold the jobs handed to this instance.
+	matches, deliveries *inbox
+	backlog             atomic.Int64 // queued jobs, as last counted
 	admits   gate         // opened when the backlog is counted below the limit
 }
 
 // New returns an engine over db delivering through backends.
 func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config, log *slog.Logger) *Engine {
 	return &Engine{db: db, org: org, backends: backends, cfg: cfg.withDefaults(), log: log,
-		worker: berth.NewID("w_", 12), actions: &actionCache{db: db},
+		worker: berth.NewID("w_", 12), actions: &actionCache{db: db}, matches: newInbox(), deliveries: newInbox(),
 		renderer: &service.Renderer{DB: db, Key: org.SecretsKey, Strict: cfg.StrictTemplates}}
 }
 
@@ -90,7 +93,7 @@ func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config,
 func (e *Engine) Run(ctx context.Context) {
 	ctx = store.Urgent(ctx) // the engine's writes go before the API's
 	rec := newRecorder(e)
-	matches, deliveries := newInbox(), newInbox()
+	matches, deliveries := e.matches, e.deliveries
 	e.db.HandOff(e.worker, e.cfg.Lease, []string{service.JobMatch, service.JobDeliver}, func(jobs []store.Job) {
 		e.handOff(matches, deliveries, jobs)
 	})
@@ -98,10 +101,10 @@ func (e *Engine) Run(ctx context.Context) {
 	// Up to four batches of events are matched at once: one computes
 	// while others wait for the database.
 	wg.Go(func() {
-		e.loop(ctx, []string{service.JobMatch, service.JobTimer}, 4*matchBatch, matchBatch, matches, e.startMatches)
+		e.loop(ctx, matchKinds, 4*matchBatch, matchBatch, matches, e.startMatches)
 	})
 	wg.Go(func() {
-		e.loop(ctx, []string{service.JobDeliver, JobFollow, service.JobNotify}, e.cfg.Deliveries, e.cfg.Deliveries, deliveries,
+		e.loop(ctx, deliveryKinds, e.cfg.Deliveries, e.cfg.Deliveries, deliveries,
 			func(ctx context.Context, jobs []store.Job, done func()) { e.startDeliveries(ctx, jobs, rec, done) })
 	})
 	wg.Go(func() { e.heartbeat(ctx) })
@@ -149,6 +152,13 @@ func (e *Engine) releaseLater(jobs []store.Job) {
 		e.log.Warn("releasing unstarted jobs failed; their leases will expire", "jobs", len(ids), "err", err)
 	}
 }
+
+// The kinds of jobs of the engine's two loops, and all of them.
+var (
+	matchKinds    = []string{service.JobMatch, service.JobTimer}
+	deliveryKinds = []string{service.JobDeliver, JobFollow, service.JobNotify}
+	jobKinds      = slices.Concat(matchKinds, deliveryKinds)
+)
 
 // matchBatch is the most match jobs handled together.
 const matchBatch = 32

@@ -30,7 +30,7 @@ type attemptRecord struct {
 
 // recordCommitters is how many batches of attempts commit at once: while
 // one waits for the database, the next fills.
-const recordCommitters = 4
+const recordCommitters = 2
 
 func newRecorder(e *Engine) *recorder {
 	r := &recorder{e: e, in: make(chan *attemptRecord, maxRecordBatch), done: make(chan struct{})}

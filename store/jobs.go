@@ -121,36 +121,81 @@ func (q *Queries) CompleteJob(ctx context.Context, id int64, worker string) erro
 
 // CompleteJobs removes finished jobs, all held by worker, in the
 // transaction that records their effects: if any lease was lost it returns
-// ErrLeaseLost, and the caller must roll back. The workers of the kinds of
-// jobs that had an ordering key are woken after the commit: the next job of
-// the same key may be waiting for them.
+// ErrLeaseLost, and the caller must roll back. When a job has a successor
+// (a later job of its ordering key, held back until now), the workers of
+// the successor's kind are woken after the commit.
 func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) error {
-	rows, err := q.query(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(ids))+") RETURNING kind, ordering_key",
-		append([]any{worker}, anys(ids)...)...)
-	if err != nil {
-		return wrap(err, "complete jobs")
-	}
-	defer rows.Close()
-	var woken kinds
-	n := 0
-	for rows.Next() {
-		var kind, key string
-		if err := rows.Scan(&kind, &key); err != nil {
+	args := append([]any{worker}, anys(ids)...)
+	var n int
+	var next kinds
+	if q.d.name == EnginePostgres {
+		// One round trip. The outer query sees the table as it was
+		// before the DELETE: successors are the later jobs of a key.
+		var successors sql.NullString
+		err := q.queryRow(ctx, `WITH done AS (
+				DELETE FROM jobs WHERE locked_by = ? AND id IN (`+placeholders(len(ids))+`) RETURNING id, ordering_key)
+			SELECT (SELECT count(*) FROM done), (SELECT string_agg(DISTINCT n.kind, ',') FROM done d
+				JOIN jobs n ON n.ordering_key = d.ordering_key AND n.id > d.id WHERE d.ordering_key <> '')`,
+			args...).Scan(&n, &successors)
+		if err != nil {
 			return wrap(err, "complete jobs")
 		}
-		n++
-		if key != "" {
-			woken.add(kind)
+		for k := range strings.SplitSeq(successors.String, ",") {
+			if k != "" {
+				next.add(k)
+			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return wrap(err, "complete jobs")
+	} else {
+		var err error
+		if n, next, err = q.completeSQLite(ctx, args); err != nil {
+			return wrap(err, "complete jobs")
+		}
 	}
 	if n != len(ids) {
 		return ErrLeaseLost
 	}
-	q.woken.merge(woken)
+	q.woken.merge(next)
 	return nil
+}
+
+// completeSQLite is CompleteJobs on SQLite, whose WITH takes no DELETE:
+// delete, then look for the jobs left with the same ordering keys.
+func (q *Queries) completeSQLite(ctx context.Context, args []any) (int, kinds, error) {
+	rows, err := q.query(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(args)-1)+") RETURNING ordering_key", args...)
+	if err != nil {
+		return 0, kinds{}, err
+	}
+	n := 0
+	var keys []any
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			rows.Close()
+			return 0, kinds{}, err
+		}
+		n++
+		if key != "" {
+			keys = append(keys, key)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(keys) == 0 {
+		return n, kinds{}, err
+	}
+	var next kinds
+	rows, err = q.query(ctx, "SELECT DISTINCT kind FROM jobs WHERE ordering_key IN ("+placeholders(len(keys))+")", keys...)
+	if err != nil {
+		return 0, kinds{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		if err := rows.Scan(&kind); err != nil {
+			return 0, kinds{}, err
+		}
+		next.add(kind)
+	}
+	return n, next, rows.Err()
 }
 
 // RetryJob releases a job to run again at runAt, noting why it failed.
@@ -163,13 +208,16 @@ func (q *Queries) RetryJob(ctx context.Context, id int64, worker string, runAt t
 	return leaseHeld(res, err)
 }
 
-// RenewLeases pushes the leases of every job worker holds to now+lease: the
+// RenewLeases pushes the leases of the jobs worker holds to now+lease: the
 // heartbeat that keeps long deliveries claimed while letting the jobs of a
-// dead instance go after one short lease.
+// dead instance go after one short lease. Only leases with less than half
+// of lease left are renewed: call it at least every lease/3, and a job
+// that takes less than half a lease is never renewed at all.
 func (db *DB) RenewLeases(ctx context.Context, worker string, lease time.Duration) error {
+	now := time.Now()
 	return db.Write(ctx, func(q *Queries) error {
-		_, err := q.exec(ctx, "UPDATE jobs SET locked_until = ? WHERE locked_by = ? AND locked_until > 0",
-			time.Now().Add(lease).UnixMilli(), worker)
+		_, err := q.exec(ctx, "UPDATE jobs SET locked_until = ? WHERE locked_by = ? AND locked_until > 0 AND locked_until < ?",
+			now.Add(lease).UnixMilli(), worker, now.Add(lease/2).UnixMilli())
 		return wrap(err, "renew leases")
 	})
 }
@@ -262,12 +310,21 @@ func (q *Queries) JobCounts(ctx context.Context) (map[string]int, error) {
 	return out, rows.Err()
 }
 
-// CountJobsUpTo returns how many jobs are queued, of every kind, counting
-// no further than limit: what admission control needs, at a cost that does
-// not grow with the backlog.
-func (q *Queries) CountJobsUpTo(ctx context.Context, limit int) (int, error) {
+// CountDueJobsUpTo returns how many jobs of the given kinds are due and
+// waiting for a worker, counting no further than limit in each kind: what
+// admission control needs, at a cost that does not grow with the backlog
+// (nor with the timers armed for later).
+func (q *Queries) CountDueJobsUpTo(ctx context.Context, kinds []string, limit int) (int, error) {
+	counts := make([]string, len(kinds))
+	var args []any
+	now := time.Now().UnixMilli()
+	for i, kind := range kinds {
+		counts[i] = "(SELECT count(*) FROM (SELECT 1 FROM jobs WHERE kind = ? AND locked_until = 0 AND run_at <= ? LIMIT ?) AS k" +
+			strconv.Itoa(i) + ")"
+		args = append(args, kind, now, limit)
+	}
 	var n int
-	err := q.queryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM jobs LIMIT ?) AS j", limit).Scan(&n)
+	err := q.queryRow(ctx, "SELECT "+strings.Join(counts, " + "), args...).Scan(&n)
 	return n, wrap(err, "count jobs")
 }
 

@@ -249,3 +249,59 @@ func BenchmarkClaimAmongFutureTimers(b *testing.B) {
 		}
 	}
 }
+
+// Admission control counts the jobs waiting for a worker: not those armed
+// for later, nor those a worker holds.
+func TestCountDueJobsUpTo(t *testing.T) {
+	engines(t, func(t *testing.T, openDB func() *store.DB) {
+		ctx := context.Background()
+		db := openDB()
+		now := time.Now()
+		for i := range 3 {
+			enqueue(t, db, store.Job{Kind: "match", Ref: fmt.Sprint("m", i)}, now)
+			enqueue(t, db, store.Job{Kind: "deliver", Ref: fmt.Sprint("d", i)}, now)
+			enqueue(t, db, store.Job{Kind: "timer", Ref: fmt.Sprint("t", i)}, now.Add(time.Hour))
+		}
+		kinds := []string{"match", "deliver", "timer"}
+		if n, err := db.Read().CountDueJobsUpTo(ctx, kinds, 100); n != 6 || err != nil {
+			t.Fatalf("due jobs: %d (%v), want 6: the timers are for later", n, err)
+		}
+		if _, err := db.ClaimJobs(ctx, "w", []string{"deliver"}, 2, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.Read().CountDueJobsUpTo(ctx, kinds, 100); n != 4 || err != nil {
+			t.Fatalf("due jobs after claiming two: %d (%v), want 4", n, err)
+		}
+		if n, err := db.Read().CountDueJobsUpTo(ctx, kinds, 2); n != 3 || err != nil {
+			t.Fatalf("counted up to 2 per kind: %d (%v), want 2 + 1", n, err)
+		}
+	})
+}
+
+// The heartbeat renews leases that are running out, so a live worker keeps
+// its jobs; those of other workers expire.
+func TestRenewLeases(t *testing.T) {
+	engines(t, func(t *testing.T, openDB func() *store.DB) {
+		ctx := context.Background()
+		db := openDB()
+		enqueue(t, db, store.Job{Kind: "deliver", Ref: "mine"}, time.Now())
+		enqueue(t, db, store.Job{Kind: "deliver", Ref: "theirs"}, time.Now())
+		if jobs, err := db.ClaimJobs(ctx, "w1", []string{"deliver"}, 1, 100*time.Millisecond); err != nil || len(jobs) != 1 {
+			t.Fatalf("claim: %v, %v", jobs, err)
+		}
+		if jobs, err := db.ClaimJobs(ctx, "w2", []string{"deliver"}, 1, 100*time.Millisecond); err != nil || len(jobs) != 1 {
+			t.Fatalf("claim: %v, %v", jobs, err)
+		}
+		if err := db.RenewLeases(ctx, "w1", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if n, err := db.ReleaseExpired(ctx); n != 1 || err != nil {
+			t.Fatalf("released %d (%v), want only the job whose lease was not renewed", n, err)
+		}
+		jobs, err := db.ClaimJobs(ctx, "w3", []string{"deliver"}, 10, time.Minute)
+		if err != nil || refs(jobs) != "theirs" {
+			t.Fatalf("claimable after expiry: %q (%v), want theirs", refs(jobs), err)
+		}
+	})
+}

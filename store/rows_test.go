@@ -571,10 +571,10 @@ func TestReleaseExpiredFreesExpiredLeasesOnly(t *testing.T) {
 	})
 }
 
-// Completing a job with an ordering key wakes the workers of its kind (the
-// next job of that key may be waiting for it); completing one without a
-// key does not.
-func TestCompletingAKeyedJobWakesItsKind(t *testing.T) {
+// Completing a job that a later job of its ordering key waited for wakes
+// the workers of that job's kind; completing one without a key, or the
+// last of its key, does not.
+func TestCompletingAKeyedJobWakesItsSuccessor(t *testing.T) {
 	engines(t, func(t *testing.T, openDB func() *store.DB) {
 		ctx := context.Background()
 		db := openDB()
@@ -600,8 +600,31 @@ func TestCompletingAKeyedJobWakesItsKind(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("completing k1 did not wake the workers waiting for k2")
 		}
-		if next, _ := db.ClaimJobs(ctx, "w", []string{"deliver"}, 10, time.Minute); len(next) != 1 || next[0].Ref != "k2" {
+		next, _ := db.ClaimJobs(ctx, "w", []string{"deliver"}, 10, time.Minute)
+		if len(next) != 1 || next[0].Ref != "k2" {
 			t.Fatalf("after k1: claimed %+v, want k2", next)
+		}
+		woken = sub.Changed()
+		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, next[0].ID, "w") }) // k2, the last
+		select {
+		case <-woken:
+			t.Fatal("completing the last job of a key woke the workers")
+		case <-time.After(200 * time.Millisecond):
+		}
+
+		// The successor may be of another kind: its workers are woken.
+		enqueue(t, db, store.Job{Kind: "deliver", Ref: "r1", OrderingKey: "r"}, time.Now())
+		enqueue(t, db, store.Job{Kind: "follow", Ref: "r2", OrderingKey: "r"}, time.Now())
+		first, err := db.ClaimJobs(ctx, "w", []string{"deliver"}, 10, time.Minute)
+		if err != nil || refs(first) != "r1" {
+			t.Fatalf("claimed %q (%v), want r1", refs(first), err)
+		}
+		followers := db.Subscribe("follow").Changed()
+		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, first[0].ID, "w") })
+		select {
+		case <-followers:
+		case <-time.After(5 * time.Second):
+			t.Fatal("completing r1 did not wake the workers of r2's kind")
 		}
 	})
 }
