@@ -10,16 +10,23 @@ import (
 	"time"
 
 	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/internal/pgtest"
 	"github.com/berthdev/berth/service"
 	"github.com/berthdev/berth/store"
 )
 
 // A batch of delivery records in which one job's lease was lost commits the
-// others one by one: their attempts are recorded and their jobs completed,
-// while the lost one is neither.
-func TestRecorderFallsBackWhenALeaseIsLost(t *testing.T) {
+// others: their attempts are recorded and their jobs completed, while the
+// lost one is neither (on SQLite one by one, on PostgreSQL in the batch's
+// one statement).
+func TestRecorderWhenALeaseIsLost(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testRecorderLostLease(t, filepath.Join(t.TempDir(), "berth.db")) })
+	t.Run("postgres", func(t *testing.T) { testRecorderLostLease(t, pgtest.NewDatabase(t)) })
+}
+
+func testRecorderLostLease(t *testing.T, dsn string) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "berth.db"))
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/berthdev/berth"
@@ -238,4 +239,83 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// RecordAttempts records attempts[i] with the completion of job jobs[i],
+// for jobs worker holds, in one statement committed on its own: an attempt
+// is recorded if and only if its job was still held (and is now complete).
+// It returns the jobs whose lease was lost: their attempts were not
+// recorded. PostgreSQL only (ErrUnsupported on SQLite, whose group commit
+// makes a transaction as cheap).
+func (db *DB) RecordAttempts(ctx context.Context, worker string, jobs []int64, attempts []RunAttempt) (lost map[int64]bool, err error) {
+	if db.engine != EnginePostgres {
+		return nil, errors.ErrUnsupported
+	}
+	err = db.autocommit(ctx, func(q *Queries) error {
+		lost, err = q.recordAttempts(ctx, worker, jobs, attempts)
+		return err
+	})
+	return lost, wrap(err, "record attempts")
+}
+
+func (q *Queries) recordAttempts(ctx context.Context, worker string, jobs []int64, attempts []RunAttempt) (map[int64]bool, error) {
+	args := append([]any{worker}, anys(jobs)...)
+	row := "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+	for i, ra := range attempts {
+		a := ra.Attempt
+		args = append(args, jobs[i], ra.RunID, a.At, a.DurationMS, a.Target, a.StatusCode, a.Error, a.Response, a.Outcome)
+	}
+	// The outer query sees the jobs as they were before the DELETE: the
+	// successors of the completed jobs are the later jobs of their keys.
+	rows, err := q.query(ctx, `WITH done AS (
+			DELETE FROM jobs WHERE locked_by = ? AND id IN (`+placeholders(len(jobs))+`) RETURNING id, ordering_key
+		), attempt AS (
+			INSERT INTO run_attempts (run_id, n, at, duration_ms, target, status_code, error, response, outcome)
+			SELECT v.column2, COALESCE((SELECT MAX(p.n) FROM run_attempts p WHERE p.run_id = v.column2), 0) + 1,
+				v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9
+			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(jobs)), ", ")+`) AS v
+			WHERE v.column1 IN (SELECT id FROM done)
+			RETURNING run_id, n
+		)
+		SELECT 'attempt', run_id, n FROM attempt
+		UNION ALL SELECT 'done', CAST(id AS TEXT), 0 FROM done
+		UNION ALL SELECT DISTINCT 'next', n.kind, 0 FROM done d JOIN jobs n ON n.ordering_key = d.ordering_key AND n.id > d.id
+			WHERE d.ordering_key <> ''`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byRun := make(map[string]*berth.Attempt, len(attempts))
+	for _, ra := range attempts {
+		byRun[ra.RunID] = ra.Attempt
+	}
+	done := make(map[int64]bool, len(jobs))
+	for rows.Next() {
+		var what, value string
+		var n int
+		if err := rows.Scan(&what, &value, &n); err != nil {
+			return nil, err
+		}
+		switch what {
+		case "attempt":
+			if a := byRun[value]; a != nil {
+				a.N = n
+			}
+		case "done":
+			id, _ := strconv.ParseInt(value, 10, 64)
+			done[id] = true
+		case "next":
+			q.wakeAfterCommit(value)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	lost := make(map[int64]bool)
+	for _, id := range jobs {
+		if !done[id] {
+			lost[id] = true
+		}
+	}
+	return lost, nil
 }
