@@ -79,7 +79,7 @@ type Engine struct {
 	// matches and deliveries hold the jobs handed to this instance.
 	matches, deliveries *inbox
 	backlog             atomic.Int64 // queued jobs, as last counted
-	admits   gate         // opened when the backlog is counted below the limit
+	admits              gate         // opened when the backlog is counted below the limit
 }
 
 // New returns an engine over db delivering through backends.
@@ -161,7 +161,7 @@ var (
 )
 
 // matchBatch is the most match jobs handled together.
-const matchBatch = 32
+const matchBatch = 64
 
 // heartbeat renews this instance's leases every Lease/3, and every second
 // frees the jobs of workers whose lease ran out (busy loops may not look

@@ -129,15 +129,15 @@ func (b *batcher) commit(batch []*writeRequest) {
 		}
 		return nil
 	}()
+	if err == nil { // before the callers return, as after any other commit
+		b.wake(woken)
+		h.pass(handed)
+	}
 	for i, r := range batch {
 		if err != nil {
 			results[i] = err
 		}
 		r.result <- results[i]
-	}
-	if err == nil {
-		b.wake(woken)
-		h.pass(handed)
 	}
 }
 

@@ -23,10 +23,12 @@ func (h *handedJobs) take(jobs []store.Job) {
 	h.jobs = append(h.jobs, jobs...)
 }
 
-func (h *handedJobs) refs() string {
+func (h *handedJobs) refs() string { return refs(h.all()) }
+
+func (h *handedJobs) all() []store.Job {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return refs(h.jobs)
+	return slices.Clone(h.jobs)
 }
 
 func TestHandOff(t *testing.T) {
@@ -55,7 +57,8 @@ func TestHandOff(t *testing.T) {
 		if got := handed.refs(); got != "a1,b1,n1" {
 			t.Fatalf("handed off %q, want a1,b1,n1", got)
 		}
-		for _, j := range handed.jobs {
+		jobs := handed.all()
+		for _, j := range jobs {
 			if j.ID == 0 || j.Attempts != 1 {
 				t.Fatalf("handed job %+v: want its id and attempt 1", j)
 			}
@@ -78,7 +81,7 @@ func TestHandOff(t *testing.T) {
 			t.Fatalf("other worker claimed %q (%v), want m1", refs(claimed), err)
 		}
 		mustWrite(t, db, func(q *store.Queries) error {
-			return q.CompleteJobs(ctx, []int64{handed.jobs[0].ID, handed.jobs[1].ID}, "w1")
+			return q.CompleteJobs(ctx, []int64{jobs[0].ID, jobs[1].ID}, "w1")
 		})
 		claimed, err = other.ClaimJobs(ctx, "w2", []string{"deliver"}, 10, time.Minute)
 		if err != nil || refs(claimed) != "a2,b2" {
@@ -86,7 +89,7 @@ func TestHandOff(t *testing.T) {
 		}
 
 		// Released, an unstarted hand-off is anyone's.
-		if err := db.ReleaseJobs(ctx, "w1", []int64{handed.jobs[2].ID}); err != nil {
+		if err := db.ReleaseJobs(ctx, "w1", []int64{jobs[2].ID}); err != nil {
 			t.Fatal(err)
 		}
 		claimed, err = other.ClaimJobs(ctx, "w2", []string{"deliver"}, 10, time.Minute)
@@ -119,7 +122,7 @@ func TestHandOffEntityCreates(t *testing.T) {
 				t.Fatalf("create %s: %v, %v", ne.Entity.Identifier, ok, err)
 			}
 		}
-		got := handed.jobs
+		got := handed.all()
 		slices.SortFunc(got, func(x, y store.Job) int { return int(x.ID - y.ID) })
 		if len(got) != 2 || got[0].Ref != a.Event.ID || got[1].Ref != b.Event.ID || got[0].OrderingKey != a.Job.OrderingKey {
 			t.Fatalf("handed off %+v, want the match jobs of a and b", got)
