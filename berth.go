@@ -176,4 +176,8 @@ type Event struct {
 	// run made the change, if any. Together they stop automation loops.
 	Depth    int    `json:"-"`
 	CausedBy string `json:"-"`
+	// RunStatus and PrevRunStatus are the status of the run after and
+	// before a run change, when the event was made in this process (not
+	// stored: read back, they are empty and the documents say).
+	RunStatus, PrevRunStatus string `json:"-"`
 }

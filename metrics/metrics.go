@@ -83,8 +83,11 @@ func (m *Metrics) Committed(events []*berth.Event) {
 		if ev.Action == berth.ActionCreate {
 			m.runsCreated.WithLabelValues(ev.ActionIdentifier, ev.Trigger.Origin).Inc()
 		}
-		after := runStatus(ev.After)
-		if berth.IsTerminal(after) && !berth.IsTerminal(runStatus(ev.Before)) {
+		after, before := ev.RunStatus, ev.PrevRunStatus
+		if after == "" { // not made here: read the documents
+			after, before = runStatus(ev.After), runStatus(ev.Before)
+		}
+		if berth.IsTerminal(after) && !berth.IsTerminal(before) {
 			m.runsFinished.WithLabelValues(after).Inc()
 		}
 	}

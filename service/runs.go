@@ -44,7 +44,10 @@ func runEvent(trigger berth.Trigger, before, after *berth.Run, afterDoc json.Raw
 		ID: berth.NewID("event_", 16), Action: action, ResourceType: berth.ResourceRun, Status: "SUCCESS",
 		Trigger: trigger, RunID: after.ID, ActionIdentifier: after.Action.Identifier,
 		Depth: after.Depth, CausedBy: after.Automation,
-		Before: marshalOrNil(before), After: afterDoc,
+		Before: marshalOrNil(before), After: afterDoc, RunStatus: after.Status,
+	}
+	if before != nil {
+		ev.PrevRunStatus = before.Status
 	}
 	if after.Blueprint != nil {
 		ev.Blueprint = after.Blueprint.Identifier

@@ -124,7 +124,7 @@ func (q *Queries) AppendEvents(ctx context.Context, evs []*berth.Event) error {
 func (q *Queries) EnqueueJobs(ctx context.Context, jobs []Job, runAt time.Time) error {
 	err := chunks(len(jobs), func(from, to int) error {
 		chunk := jobs[from:to]
-		if mine, any := q.handingOff(chunk, runAt); any {
+		if mine, some := q.handingOff(chunk, runAt); some {
 			return q.enqueueHandingOff(ctx, chunk, mine, runAt)
 		}
 		args := make([]any, 0, 5*len(chunk))
@@ -140,7 +140,7 @@ func (q *Queries) EnqueueJobs(ctx context.Context, jobs []Job, runAt time.Time) 
 
 // handingOff says which of jobs may be handed off (see HandOff): those of
 // its kinds, due at once, and the first of their ordering key here.
-func (q *Queries) handingOff(jobs []Job, runAt time.Time) (mine []bool, any bool) {
+func (q *Queries) handingOff(jobs []Job, runAt time.Time) (mine []bool, some bool) {
 	if q.handoff == nil {
 		return nil, false
 	}
@@ -151,9 +151,9 @@ func (q *Queries) handingOff(jobs []Job, runAt time.Time) (mine []bool, any bool
 			continue
 		}
 		keys[j.OrderingKey] = true
-		mine[i], any = true, true
+		mine[i], some = true, true
 	}
-	return mine, any
+	return mine, some
 }
 
 // NewEntity is a new entity with the change-log event and match job that
