@@ -36,16 +36,13 @@ func (e *Engine) startDeliveries(ctx context.Context, jobs []store.Job, rec *rec
 	if len(deliveries) == 0 {
 		return
 	}
-	var sends map[string]store.ToSend
-	if len(deliveries) > 1 {
-		ids := make([]string, len(deliveries))
-		for i, j := range deliveries {
-			ids[i] = j.Ref
-		}
-		var err error
-		if sends, err = e.db.Read().RunsToSend(ctx, ids); err != nil {
-			sends = nil // each delivery reads its run itself
-		}
+	ids := make([]string, len(deliveries))
+	for i, j := range deliveries {
+		ids[i] = j.Ref
+	}
+	sends, err := e.db.Read().RunsToSend(ctx, ids)
+	if err != nil {
+		sends = nil // each delivery reads its run itself
 	}
 	e.each(ctx, deliveries, done, func(ctx context.Context, j store.Job) error {
 		if sends != nil {

@@ -93,45 +93,44 @@ func New(db *store.DB, org *service.Org, backends delivery.Registry, cfg Config,
 func (e *Engine) Run(ctx context.Context) {
 	ctx = store.Urgent(ctx) // the engine's writes go before the API's
 	rec := newRecorder(e)
-	matches, deliveries := e.matches, e.deliveries
-	e.db.HandOff(e.worker, e.cfg.Lease, []string{service.JobMatch, service.JobDeliver}, func(jobs []store.Job) {
-		e.handOff(matches, deliveries, jobs)
-	})
+	e.db.HandOff(e.worker, e.cfg.Lease, []string{service.JobMatch, service.JobDeliver}, e.handOff)
 	var wg sync.WaitGroup
 	// Up to four batches of events are matched at once: one computes
 	// while others wait for the database.
 	wg.Go(func() {
-		e.loop(ctx, matchKinds, 4*matchBatch, matchBatch, matches, e.startMatches)
+		e.loop(ctx, matchKinds, 4*matchBatch, matchBatch, e.matches, e.startMatches)
 	})
 	wg.Go(func() {
-		e.loop(ctx, deliveryKinds, e.cfg.Deliveries, e.cfg.Deliveries, deliveries,
+		e.loop(ctx, deliveryKinds, e.cfg.Deliveries, e.cfg.Deliveries, e.deliveries,
 			func(ctx context.Context, jobs []store.Job, done func()) { e.startDeliveries(ctx, jobs, rec, done) })
 	})
 	wg.Go(func() { e.heartbeat(ctx) })
 	wg.Go(func() { e.watchBacklog(ctx) })
 	wg.Wait()
 	e.db.HandOff("", 0, nil, nil)
-	e.releaseLater(append(matches.close(), deliveries.close()...))
+	e.releaseLater(append(e.matches.close(), e.deliveries.close()...))
 	rec.close()
 }
 
 // handOff sorts handed-off jobs into their loops' inboxes.
-func (e *Engine) handOff(matches, deliveries *inbox, jobs []store.Job) {
-	var m, d []store.Job
+func (e *Engine) handOff(jobs []store.Job) {
+	var matches, deliveries []store.Job
 	for _, j := range jobs {
 		if j.Kind == service.JobMatch {
-			m = append(m, j)
+			matches = append(matches, j)
 		} else {
-			d = append(d, j)
+			deliveries = append(deliveries, j)
 		}
 	}
-	for _, put := range []struct {
-		in   *inbox
-		jobs []store.Job
-	}{{matches, m}, {deliveries, d}} {
-		if len(put.jobs) > 0 && !put.in.put(put.jobs) {
-			go e.releaseLater(put.jobs) // put runs on a committing goroutine: don't hold it
-		}
+	e.put(e.matches, matches)
+	e.put(e.deliveries, deliveries)
+}
+
+// put adds jobs to an inbox, or gives them back if it is closed (the
+// engine is stopping). It runs on a committing goroutine: it must not wait.
+func (e *Engine) put(in *inbox, jobs []store.Job) {
+	if len(jobs) > 0 && !in.put(jobs) {
+		go e.releaseLater(jobs)
 	}
 }
 

@@ -17,19 +17,19 @@ func (q *Queries) SetRunSealedPayload(ctx context.Context, runID, sealed string)
 	return affectedOne(res, err, "run", runID)
 }
 
-// RunSealedPayload returns a run's sealed payload, or "" when it has none.
-// Errors: not_found.
 // RunToSend returns a run with its sealed payload ("" when the stored one
 // is what is sent), in one read: what a delivery needs.
 // Errors: not_found.
 func (q *Queries) RunToSend(ctx context.Context, id string) (*berth.Run, string, error) {
-	var sealed string
-	row := q.queryRow(ctx, "SELECT "+runColumns+", COALESCE(sealed_payload, '') FROM runs WHERE id = ?", id)
-	r, err := scanRun(withExtra{row, []any{&sealed}})
-	if errors.Is(err, sql.ErrNoRows) {
+	sends, err := q.RunsToSend(ctx, []string{id})
+	if err != nil {
+		return nil, "", err
+	}
+	s, ok := sends[id]
+	if !ok {
 		return nil, "", berth.Errorf(berth.CodeNotFound, "run %q was not found", id)
 	}
-	return r, sealed, err
+	return s.Run, s.Sealed, nil
 }
 
 // ToSend is a run with its sealed payload: what a delivery needs.
@@ -67,6 +67,8 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
+// RunSealedPayload returns a run's sealed payload, or "" when it has none.
+// Errors: not_found.
 func (q *Queries) RunSealedPayload(ctx context.Context, runID string) (string, error) {
 	var sealed *string
 	err := q.queryRow(ctx, "SELECT sealed_payload FROM runs WHERE id = ?", runID).Scan(&sealed)

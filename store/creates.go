@@ -133,25 +133,29 @@ var createColumns = func() []string {
 	return append(cols, "job_kind", "job_ref", "job_ordering_key", "job_payload", "job_run_at", "job_mine")
 }()
 
-// createEntities writes the entities of nes whose blueprint is still at
-// their BlueprintVersion and whose identifier is free, with their events
-// and jobs, in one statement. It returns the ids of the events written.
-func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[string]bool, error) {
-	cols := createColumns
-	row := make([]string, len(cols))
-	for i, c := range cols {
-		switch {
-		case c == "i" || c == "event_depth":
+// createRow is one row of createEntities' VALUES list, typed.
+var createRow = func() string {
+	row := make([]string, len(createColumns))
+	for i, c := range createColumns {
+		switch c {
+		case "i", "event_depth":
 			row[i] = "?::integer"
-		case c == "job_run_at":
+		case "job_run_at":
 			row[i] = "?::bigint"
-		case c == "job_mine":
+		case "job_mine":
 			row[i] = "?::boolean"
 		default:
 			row[i] = "?::text"
 		}
 	}
-	rowSQL := "(" + strings.Join(row, ", ") + ")"
+	return "(" + strings.Join(row, ", ") + ")"
+}()
+
+// createEntities writes the entities of nes whose blueprint is still at
+// their BlueprintVersion and whose identifier is free, with their events
+// and jobs, in one statement. It returns the ids of the events written.
+func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[string]bool, error) {
+	cols := createColumns
 	args := make([]any, 0, len(cols)*len(nes))
 	now := time.Now()
 	for i, ne := range nes {
@@ -171,7 +175,7 @@ func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[stri
 	args = append(args, worker, until)
 	eventCols := strings.Join(cols[7:7+17], ", ")
 	rows, err := q.query(ctx, `WITH input (`+strings.Join(cols, ", ")+`) AS (
-			VALUES `+strings.TrimSuffix(strings.Repeat(rowSQL+", ", len(nes)), ", ")+`
+			VALUES `+strings.TrimSuffix(strings.Repeat(createRow+", ", len(nes)), ", ")+`
 		), entity AS (
 			INSERT INTO entities (blueprint, identifier, doc, created_at, updated_at)
 			SELECT blueprint, identifier, doc, created_at, updated_at FROM input

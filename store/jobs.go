@@ -128,23 +128,16 @@ func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) 
 	args := append([]any{worker}, anys(ids)...)
 	var n int
 	var next kinds
-	if q.d.name == EnginePostgres {
-		// One round trip. The outer query sees the table as it was
-		// before the DELETE: successors are the later jobs of a key.
-		var successors sql.NullString
-		err := q.queryRow(ctx, `WITH done AS (
-				DELETE FROM jobs WHERE locked_by = ? AND id IN (`+placeholders(len(ids))+`) RETURNING id, ordering_key)
-			SELECT (SELECT count(*) FROM done), (SELECT string_agg(DISTINCT n.kind, ',') FROM done d
-				JOIN jobs n ON n.ordering_key = d.ordering_key AND n.id > d.id WHERE d.ordering_key <> '')`,
-			args...).Scan(&n, &successors)
+	if q.d.name == EnginePostgres { // one round trip
+		rows, err := q.query(ctx, `WITH done AS (`+deleteHeldJobs(len(ids))+`) `+completedRows, args...)
 		if err != nil {
 			return wrap(err, "complete jobs")
 		}
-		for k := range strings.SplitSeq(successors.String, ",") {
-			if k != "" {
-				next.add(k)
-			}
+		done, err := q.readCompletion(rows, nil)
+		if err != nil {
+			return wrap(err, "complete jobs")
 		}
+		n = len(done)
 	} else {
 		var err error
 		if n, next, err = q.completeSQLite(ctx, args); err != nil {
@@ -156,6 +149,50 @@ func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) 
 	}
 	q.woken.merge(next)
 	return nil
+}
+
+// deleteHeldJobs deletes n jobs by id (arguments: the worker, then the
+// ids) if the worker holds them, returning their ids and ordering keys:
+// the CTE "done" of completedRows (PostgreSQL).
+func deleteHeldJobs(n int) string {
+	return "DELETE FROM jobs WHERE locked_by = ? AND id IN (" + placeholders(n) + ") RETURNING id, ordering_key"
+}
+
+// completedRows ends a PostgreSQL statement whose CTE "done" deleted jobs
+// (deleteHeldJobs): a row ("done", id, 0) per job deleted, and a row
+// ("next", kind, 0) per kind of their successors (later jobs of their
+// ordering keys; the query sees the jobs as they were before the DELETE).
+// readCompletion reads them.
+const completedRows = `SELECT 'done', CAST(id AS TEXT), 0 FROM done
+	UNION ALL SELECT DISTINCT 'next', n.kind, 0 FROM done d JOIN jobs n ON n.ordering_key = d.ordering_key AND n.id > d.id
+		WHERE d.ordering_key <> ''`
+
+// readCompletion reads and closes rows ending in completedRows: it returns
+// the jobs done, wakes the kinds of their successors after the commit, and
+// passes any other row (what, value, n) to other.
+func (q *Queries) readCompletion(rows *sql.Rows, other func(what, value string, n int)) (map[int64]bool, error) {
+	defer rows.Close()
+	done := make(map[int64]bool)
+	for rows.Next() {
+		var what, value string
+		var n int
+		if err := rows.Scan(&what, &value, &n); err != nil {
+			return nil, err
+		}
+		switch what {
+		case "done":
+			id, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			done[id] = true
+		case "next":
+			q.wakeAfterCommit(value)
+		default:
+			other(what, value, n)
+		}
+	}
+	return done, rows.Err()
 }
 
 // completeSQLite is CompleteJobs on SQLite, whose WITH takes no DELETE:

@@ -146,11 +146,7 @@ func TestJobsChangedWakesOnCommitOnly(t *testing.T) {
 		default:
 		}
 		enqueue(t, db, store.Job{Kind: "match", Ref: "y"}, time.Now())
-		select {
-		case <-woken:
-		case <-time.After(5 * time.Second):
-			t.Fatal("a committed enqueue did not wake the workers")
-		}
+		wakes(t, woken, "a committed enqueue did not wake the workers")
 	})
 }
 

@@ -480,6 +480,26 @@ func count(bs []bool) (n int) {
 	return n
 }
 
+// wakes fails unless woken is closed within 5 s.
+func wakes(t *testing.T, woken <-chan struct{}, failure string) {
+	t.Helper()
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal(failure)
+	}
+}
+
+// staysAsleep fails if woken is closed within 200 ms.
+func staysAsleep(t *testing.T, woken <-chan struct{}, failure string) {
+	t.Helper()
+	select {
+	case <-woken:
+		t.Fatal(failure)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
 // listening returns once db hears of jobs added by other instances. On
 // PostgreSQL the listener connects after Open, and connecting wakes every
 // subscription (jobs may have been added meanwhile), which would pass for
@@ -510,25 +530,13 @@ func TestSubscribeWakesOnItsKindsOnly(t *testing.T) {
 		mustWrite(t, db, func(q *store.Queries) error {
 			return q.EnqueueJobs(ctx, []store.Job{{Kind: "deliver", Ref: "d2"}, {Kind: "deliver", Ref: "d3"}}, time.Now())
 		})
-		select {
-		case <-woken:
-			t.Fatal("deliver jobs woke a subscription to match jobs")
-		case <-time.After(200 * time.Millisecond):
-		}
+		staysAsleep(t, woken, "deliver jobs woke a subscription to match jobs")
 		mustWrite(t, db, func(q *store.Queries) error {
 			return q.EnqueueJobs(ctx, []store.Job{{Kind: "deliver", Ref: "d4"}, {Kind: "match", Ref: "m1"}}, time.Now())
 		})
-		select {
-		case <-woken:
-		case <-time.After(5 * time.Second):
-			t.Fatal("a match job did not wake the subscription to match jobs")
-		}
+		wakes(t, woken, "a match job did not wake the subscription to match jobs")
 		// The next wake-up needs a new change.
-		select {
-		case <-sub.Changed():
-			t.Fatal("Changed() is closed again without a new change")
-		case <-time.After(200 * time.Millisecond):
-		}
+		staysAsleep(t, sub.Changed(), "Changed() is closed again without a new change")
 	})
 }
 
@@ -589,28 +597,16 @@ func TestCompletingAKeyedJobWakesItsSuccessor(t *testing.T) {
 		sub := db.Subscribe("deliver")
 		woken := sub.Changed()
 		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, claimed[0].ID, "w") }) // "free"
-		select {
-		case <-woken:
-			t.Fatal("completing a job without an ordering key woke the workers")
-		case <-time.After(200 * time.Millisecond):
-		}
+		staysAsleep(t, woken, "completing a job without an ordering key woke the workers")
 		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, claimed[1].ID, "w") }) // k1
-		select {
-		case <-woken:
-		case <-time.After(5 * time.Second):
-			t.Fatal("completing k1 did not wake the workers waiting for k2")
-		}
+		wakes(t, woken, "completing k1 did not wake the workers waiting for k2")
 		next, _ := db.ClaimJobs(ctx, "w", []string{"deliver"}, 10, time.Minute)
 		if len(next) != 1 || next[0].Ref != "k2" {
 			t.Fatalf("after k1: claimed %+v, want k2", next)
 		}
 		woken = sub.Changed()
 		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, next[0].ID, "w") }) // k2, the last
-		select {
-		case <-woken:
-			t.Fatal("completing the last job of a key woke the workers")
-		case <-time.After(200 * time.Millisecond):
-		}
+		staysAsleep(t, woken, "completing the last job of a key woke the workers")
 
 		// The successor may be of another kind: its workers are woken.
 		enqueue(t, db, store.Job{Kind: "deliver", Ref: "r1", OrderingKey: "r"}, time.Now())
@@ -621,10 +617,6 @@ func TestCompletingAKeyedJobWakesItsSuccessor(t *testing.T) {
 		}
 		followers := db.Subscribe("follow").Changed()
 		mustWrite(t, db, func(q *store.Queries) error { return q.CompleteJob(ctx, first[0].ID, "w") })
-		select {
-		case <-followers:
-		case <-time.After(5 * time.Second):
-			t.Fatal("completing r1 did not wake the workers of r2's kind")
-		}
+		wakes(t, followers, "completing r1 did not wake the workers of r2's kind")
 	})
 }

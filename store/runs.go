@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/berthdev/berth"
@@ -265,11 +264,7 @@ func (q *Queries) recordAttempts(ctx context.Context, worker string, jobs []int6
 		a := ra.Attempt
 		args = append(args, jobs[i], ra.RunID, a.At, a.DurationMS, a.Target, a.StatusCode, a.Error, a.Response, a.Outcome)
 	}
-	// The outer query sees the jobs as they were before the DELETE: the
-	// successors of the completed jobs are the later jobs of their keys.
-	rows, err := q.query(ctx, `WITH done AS (
-			DELETE FROM jobs WHERE locked_by = ? AND id IN (`+placeholders(len(jobs))+`) RETURNING id, ordering_key
-		), attempt AS (
+	rows, err := q.query(ctx, `WITH done AS (`+deleteHeldJobs(len(jobs))+`), attempt AS (
 			INSERT INTO run_attempts (run_id, n, at, duration_ms, target, status_code, error, response, outcome)
 			SELECT v.column2, COALESCE((SELECT MAX(p.n) FROM run_attempts p WHERE p.run_id = v.column2), 0) + 1,
 				v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9
@@ -278,37 +273,20 @@ func (q *Queries) recordAttempts(ctx context.Context, worker string, jobs []int6
 			RETURNING run_id, n
 		)
 		SELECT 'attempt', run_id, n FROM attempt
-		UNION ALL SELECT 'done', CAST(id AS TEXT), 0 FROM done
-		UNION ALL SELECT DISTINCT 'next', n.kind, 0 FROM done d JOIN jobs n ON n.ordering_key = d.ordering_key AND n.id > d.id
-			WHERE d.ordering_key <> ''`, args...)
+		UNION ALL `+completedRows, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	byRun := make(map[string]*berth.Attempt, len(attempts))
 	for _, ra := range attempts {
 		byRun[ra.RunID] = ra.Attempt
 	}
-	done := make(map[int64]bool, len(jobs))
-	for rows.Next() {
-		var what, value string
-		var n int
-		if err := rows.Scan(&what, &value, &n); err != nil {
-			return nil, err
+	done, err := q.readCompletion(rows, func(_, runID string, n int) { // an attempt recorded
+		if a := byRun[runID]; a != nil {
+			a.N = n
 		}
-		switch what {
-		case "attempt":
-			if a := byRun[value]; a != nil {
-				a.N = n
-			}
-		case "done":
-			id, _ := strconv.ParseInt(value, 10, 64)
-			done[id] = true
-		case "next":
-			q.wakeAfterCommit(value)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	lost := make(map[int64]bool)
