@@ -127,7 +127,6 @@ func (q *Queries) CompleteJob(ctx context.Context, id int64, worker string) erro
 func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) error {
 	args := append([]any{worker}, anys(ids)...)
 	var n int
-	var next kinds
 	if q.d.name == EnginePostgres { // one round trip
 		rows, err := q.query(ctx, `WITH done AS (`+deleteHeldJobs(len(ids))+`) `+completedRows, args...)
 		if err != nil {
@@ -140,14 +139,13 @@ func (q *Queries) CompleteJobs(ctx context.Context, ids []int64, worker string) 
 		n = len(done)
 	} else {
 		var err error
-		if n, next, err = q.completeSQLite(ctx, args); err != nil {
+		if n, err = q.completeSQLite(ctx, args); err != nil {
 			return wrap(err, "complete jobs")
 		}
 	}
 	if n != len(ids) {
 		return ErrLeaseLost
 	}
-	q.woken.merge(next)
 	return nil
 }
 
@@ -196,11 +194,12 @@ func (q *Queries) readCompletion(rows *sql.Rows, other func(what, value string, 
 }
 
 // completeSQLite is CompleteJobs on SQLite, whose WITH takes no DELETE:
-// delete, then look for the jobs left with the same ordering keys.
-func (q *Queries) completeSQLite(ctx context.Context, args []any) (int, kinds, error) {
+// delete, then wake the kinds of the jobs left with the same ordering
+// keys. It returns how many jobs it deleted.
+func (q *Queries) completeSQLite(ctx context.Context, args []any) (int, error) {
 	rows, err := q.query(ctx, "DELETE FROM jobs WHERE locked_by = ? AND id IN ("+placeholders(len(args)-1)+") RETURNING ordering_key", args...)
 	if err != nil {
-		return 0, kinds{}, err
+		return 0, err
 	}
 	n := 0
 	var keys []any
@@ -208,7 +207,7 @@ func (q *Queries) completeSQLite(ctx context.Context, args []any) (int, kinds, e
 		var key string
 		if err := rows.Scan(&key); err != nil {
 			rows.Close()
-			return 0, kinds{}, err
+			return 0, err
 		}
 		n++
 		if key != "" {
@@ -217,22 +216,21 @@ func (q *Queries) completeSQLite(ctx context.Context, args []any) (int, kinds, e
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(keys) == 0 {
-		return n, kinds{}, err
+		return n, err
 	}
-	var next kinds
 	rows, err = q.query(ctx, "SELECT DISTINCT kind FROM jobs WHERE ordering_key IN ("+placeholders(len(keys))+")", keys...)
 	if err != nil {
-		return 0, kinds{}, err
+		return 0, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var kind string
 		if err := rows.Scan(&kind); err != nil {
-			return 0, kinds{}, err
+			return 0, err
 		}
-		next.add(kind)
+		q.wakeAfterCommit(kind)
 	}
-	return n, next, rows.Err()
+	return n, rows.Err()
 }
 
 // RetryJob releases a job to run again at runAt, noting why it failed.
