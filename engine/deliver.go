@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -191,12 +193,30 @@ func describe(res delivery.Result) string {
 	return "no answer"
 }
 
+// invocationType returns the "type" of an invocation. It reads only as far
+// as that key: invocations are written type first, and the rest (a whole
+// rendered body) need not be scanned on every delivery.
 func invocationType(payload json.RawMessage) string {
-	var head struct {
-		Type string `json:"type"`
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
 	}
-	json.Unmarshal(payload, &head)
-	return head.Type
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if k, _ := key.(string); strings.EqualFold(k, "type") {
+			var typ string
+			dec.Decode(&typ)
+			return typ
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 func excerpt(s string) string {

@@ -95,13 +95,13 @@ func (e *Engine) Run(ctx context.Context) {
 	rec := newRecorder(e)
 	e.db.HandOff(e.worker, e.cfg.Lease, []string{service.JobMatch, service.JobDeliver}, e.handOff)
 	var wg sync.WaitGroup
-	// Up to four batches of events are matched at once: one computes
-	// while others wait for the database.
+	// Events are matched one batch at a time (matchBatches); timers fire
+	// beside them.
 	wg.Go(func() {
-		e.loop(ctx, matchKinds, 4*matchBatch, matchBatch, e.matches, e.startMatches)
+		e.loop(ctx, matchKinds, 4*matchBatch, matchBatch, matchBatches, e.matches, e.startMatches)
 	})
 	wg.Go(func() {
-		e.loop(ctx, deliveryKinds, e.cfg.Deliveries, e.cfg.Deliveries, e.deliveries,
+		e.loop(ctx, deliveryKinds, e.cfg.Deliveries, e.cfg.Deliveries, 0, e.deliveries,
 			func(ctx context.Context, jobs []store.Job, done func()) { e.startDeliveries(ctx, jobs, rec, done) })
 	})
 	wg.Go(func() { e.heartbeat(ctx) })
@@ -162,6 +162,13 @@ var (
 // matchBatch is the most match jobs handled together.
 const matchBatch = 64
 
+// matchBatches is how many match batches run at once. One: while it
+// waits for the database, the events that arrive wait in the inbox and make
+// the next batch bigger, so under load each event costs fewer statements.
+// More batches at once made more, smaller batches and measured slower on
+// both stores (docs/BENCHMARKS.md, fifth session).
+const matchBatches = 1
+
 // heartbeat renews this instance's leases every Lease/3, and every second
 // frees the jobs of workers whose lease ran out (busy loops may not look
 // for them themselves), until ctx ends.
@@ -198,8 +205,14 @@ type starter func(ctx context.Context, jobs []store.Job, done func())
 // and hands each batch to start. It sleeps until jobs of its kinds are
 // added, a job falls due, a slot frees up, or Poll passes. Jobs taken
 // together never share an ordering key, so they can run in parallel.
-func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, in *inbox, start starter) {
+// With batches > 0, at most that many batches run at once: the loop takes
+// its next batch when one finishes, and jobs arriving meanwhile join it.
+func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch, batches int, in *inbox, start starter) {
 	free := make(chan struct{}, slots)
+	var running chan struct{} // a token per batch in progress, when batches > 0
+	if batches > 0 {
+		running = make(chan struct{}, batches)
+	}
 	for range slots {
 		free <- struct{}{}
 	}
@@ -220,12 +233,20 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, in 
 	sub := e.db.Subscribe(kinds...)
 	queued := true // the queue may hold jobs for this loop: claim
 	for ctx.Err() == nil {
+		if running != nil {
+			select {
+			case <-ctx.Done():
+				continue
+			case running <- struct{}{}:
+			}
+		}
 		woken := sub.Changed()
 		// Take jobs in batches: a claim is a write, and batches are
 		// handled with fewer writes per job. Wait for a quarter of a
 		// batch's slots unless the loop is idle.
 		n := min(len(free), batch)
 		if n == 0 || n < batch/4 && len(free) < slots {
+			release(running)
 			select {
 			case <-ctx.Done():
 			case <-freed:
@@ -253,7 +274,9 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, in 
 			<-free
 		}
 		if len(jobs) > 0 {
-			start(workCtx, jobs, done)
+			start(workCtx, jobs, batchDone(len(jobs), done, running))
+		} else {
+			release(running)
 		}
 		switch {
 		case len(jobs) == n || in.len() > 0:
@@ -271,6 +294,29 @@ func (e *Engine) loop(ctx context.Context, kinds []string, slots, batch int, in 
 				queued = true
 			}
 		}
+	}
+}
+
+// batchDone returns the done function of a batch of n jobs: done for each,
+// and the batch's token back to running (if any) after the last.
+func batchDone(n int, done func(), running chan struct{}) func() {
+	if running == nil {
+		return done
+	}
+	var left atomic.Int64
+	left.Store(int64(n))
+	return func() {
+		done()
+		if left.Add(-1) == 0 {
+			release(running)
+		}
+	}
+}
+
+// release gives back a batch token taken from running (nil: none).
+func release(running chan struct{}) {
+	if running != nil {
+		<-running
 	}
 }
 

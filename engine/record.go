@@ -85,37 +85,36 @@ func (r *recorder) run() {
 }
 
 // commit records a batch in one transaction (on PostgreSQL, one statement
-// that skips the records whose lease was lost). If that fails (on SQLite, a
+// that skips the records whose lease was lost, even for a batch of one). If
+// that fails (on SQLite, a
 // lost lease rolls back the whole batch), each record is committed on its
 // own, so that only the records at fault fail.
 func (r *recorder) commit(batch []*attemptRecord) {
 	ctx := store.Urgent(context.Background())
-	if len(batch) > 1 {
-		attempts := make([]store.RunAttempt, len(batch))
-		ids := make([]int64, len(batch))
-		for i, rec := range batch {
-			attempts[i], ids[i] = store.RunAttempt{RunID: rec.runID, Attempt: rec.attempt}, rec.job.ID
-		}
-		// PostgreSQL: one statement, which records what it still may.
-		lost, err := r.e.db.RecordAttempts(ctx, r.e.worker, ids, attempts)
-		if err == nil {
-			for _, rec := range batch {
-				if lost[rec.job.ID] {
-					rec.result <- store.ErrLeaseLost
-				} else {
-					rec.result <- nil
-				}
+	attempts := make([]store.RunAttempt, len(batch))
+	ids := make([]int64, len(batch))
+	for i, rec := range batch {
+		attempts[i], ids[i] = store.RunAttempt{RunID: rec.runID, Attempt: rec.attempt}, rec.job.ID
+	}
+	// PostgreSQL: one statement, which records what it still may.
+	lost, err := r.e.db.RecordAttempts(ctx, r.e.worker, ids, attempts)
+	if err == nil {
+		for _, rec := range batch {
+			if lost[rec.job.ID] {
+				rec.result <- store.ErrLeaseLost
+			} else {
+				rec.result <- nil
 			}
-			return
 		}
-		if errors.Is(err, errors.ErrUnsupported) { // SQLite: one transaction
-			err = r.e.db.Write(ctx, func(q *store.Queries) error {
-				if err := q.AppendAttempts(ctx, attempts); err != nil {
-					return err
-				}
-				return q.CompleteJobs(ctx, ids, r.e.worker)
-			})
-		}
+		return
+	}
+	if errors.Is(err, errors.ErrUnsupported) && len(batch) > 1 { // SQLite: one transaction
+		err = r.e.db.Write(ctx, func(q *store.Queries) error {
+			if err := q.AppendAttempts(ctx, attempts); err != nil {
+				return err
+			}
+			return q.CompleteJobs(ctx, ids, r.e.worker)
+		})
 		if err == nil {
 			for _, rec := range batch {
 				rec.result <- nil

@@ -16,9 +16,11 @@ import (
 // next statement. Each create still succeeds or fails on its own.
 
 // maxCreateStatements bounds the create statements in flight at once, and
-// maxCreateBatch the entities one of them writes.
+// maxCreateBatch the entities one of them writes. One in flight: the
+// creates arriving meanwhile make the next statement bigger; two measured
+// slower (docs/BENCHMARKS.md, fifth session).
 const (
-	maxCreateStatements = 2
+	maxCreateStatements = 1
 	maxCreateBatch      = 64
 )
 
