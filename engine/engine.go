@@ -159,8 +159,10 @@ var (
 	jobKinds      = slices.Concat(matchKinds, deliveryKinds)
 )
 
-// matchBatch is the most match jobs handled together.
-const matchBatch = 64
+// matchBatch is the most match jobs handled together. With one batch at a
+// time, it bounds an instance's matching rate (a batch's events over its
+// round trips): 128 measured faster than 64 on one instance under load.
+const matchBatch = 128
 
 // matchBatches is how many match batches run at once. One: while it
 // waits for the database, the events that arrive wait in the inbox and make
