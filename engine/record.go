@@ -86,9 +86,8 @@ func (r *recorder) run() {
 
 // commit records a batch in one transaction (on PostgreSQL, one statement
 // that skips the records whose lease was lost, even for a batch of one). If
-// that fails (on SQLite, a
-// lost lease rolls back the whole batch), each record is committed on its
-// own, so that only the records at fault fail.
+// that fails (on SQLite, a lost lease rolls back the whole batch), each
+// record is committed on its own, so that only the records at fault fail.
 func (r *recorder) commit(batch []*attemptRecord) {
 	ctx := store.Urgent(context.Background())
 	attempts := make([]store.RunAttempt, len(batch))
