@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -74,7 +71,7 @@ func (e *Engine) deliver(ctx context.Context, j store.Job, run *berth.Run, seale
 		// Finished (or withdrawn) before it was delivered: nothing to send.
 		return e.complete(ctx, j)
 	}
-	typ := invocationType(run.Payload)
+	typ := delivery.InvocationType(run.Payload)
 	backend, ok := e.backends[typ]
 	start := time.Now()
 	var res delivery.Result
@@ -191,32 +188,6 @@ func describe(res delivery.Result) string {
 		return fmt.Sprintf("status code %d", res.StatusCode)
 	}
 	return "no answer"
-}
-
-// invocationType returns the "type" of an invocation. It reads only as far
-// as that key: invocations are written type first, and the rest (a whole
-// rendered body) need not be scanned on every delivery.
-func invocationType(payload json.RawMessage) string {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return ""
-	}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		if k, _ := key.(string); strings.EqualFold(k, "type") {
-			var typ string
-			dec.Decode(&typ)
-			return typ
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return ""
-		}
-	}
-	return ""
 }
 
 func excerpt(s string) string {

@@ -29,7 +29,7 @@ func (e *Engine) follow(ctx context.Context, j store.Job) error {
 	if berth.IsTerminal(run.Status) {
 		return e.complete(ctx, j) // finished by other means (the API, a person)
 	}
-	typ := invocationType(run.Payload)
+	typ := delivery.InvocationType(run.Payload)
 	follower, ok := e.backends[typ].(delivery.Follower)
 	var res delivery.Result
 	if ok {
@@ -102,7 +102,7 @@ func (e *Engine) applyOutcome(ctx context.Context, q *store.Queries, run *berth.
 			return err
 		}
 		if id := res.Progress.InstallationID; id != "" {
-			if err := q.AddPendingRun(ctx, run.ID, id, invocationType(run.Payload), run.Action.Identifier, now); err != nil {
+			if err := q.AddPendingRun(ctx, run.ID, id, delivery.InvocationType(run.Payload), run.Action.Identifier, now); err != nil {
 				return err
 			}
 		}

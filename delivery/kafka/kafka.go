@@ -173,7 +173,7 @@ func (b *Backend) Deliver(ctx context.Context, req delivery.Request) delivery.Re
 	now := b.cfg.Now()
 	var value []byte
 	var err error
-	if typ := invocationType(req.Payload); typ == "KAFKA" {
+	if typ := delivery.InvocationType(req.Payload); typ == "KAFKA" {
 		value, err = kafkaMessage(req.Payload)
 	} else {
 		value, err = AgentMessage(req.Payload, req.Run.ID, req.ClientSecret, now)
@@ -226,12 +226,4 @@ func kafkaMessage(payload json.RawMessage) ([]byte, error) {
 		return []byte("{}"), nil
 	}
 	return compact(inv.Payload)
-}
-
-func invocationType(payload json.RawMessage) string {
-	var head struct {
-		Type string `json:"type"`
-	}
-	json.Unmarshal(payload, &head)
-	return head.Type
 }

@@ -1,4 +1,4 @@
-package engine
+package delivery
 
 import (
 	"encoding/json"
@@ -18,8 +18,8 @@ func TestInvocationType(t *testing.T) {
 		{`{"url":`, ""},
 		{``, ""},
 	} {
-		if got := invocationType(json.RawMessage(tc.payload)); got != tc.want {
-			t.Errorf("invocationType(%s) = %q, want %q", tc.payload, got, tc.want)
+		if got := InvocationType(json.RawMessage(tc.payload)); got != tc.want {
+			t.Errorf("InvocationType(%s) = %q, want %q", tc.payload, got, tc.want)
 		}
 	}
 }
