@@ -189,13 +189,16 @@ func (q *Queries) createEntities(ctx context.Context, nes []NewEntity) (map[stri
 		), event AS (
 			INSERT INTO events (`+eventInsertColumns+`)
 			SELECT `+eventCols+` FROM created ORDER BY i RETURNING id, seq
+		), c AS MATERIALIZED (
+			-- Materialized so that the probe of jobs runs once per row, not once per CASE below.
+			SELECT created.*, job_mine AND (job_ordering_key = '' OR NOT EXISTS (
+				SELECT 1 FROM jobs p WHERE p.ordering_key = created.job_ordering_key)) AS mine
+			FROM created
 		), job AS (
 			INSERT INTO jobs (kind, ref, ordering_key, payload, run_at, locked_by, locked_until, attempts)
 			SELECT job_kind, job_ref, job_ordering_key, job_payload, job_run_at,
 				CASE WHEN mine THEN ?::text ELSE '' END, CASE WHEN mine THEN ?::bigint ELSE 0 END, CASE WHEN mine THEN 1 ELSE 0 END
-			FROM (SELECT created.*, job_mine AND (job_ordering_key = '' OR NOT EXISTS (
-					SELECT 1 FROM jobs p WHERE p.ordering_key = created.job_ordering_key)) AS mine
-				FROM created) AS c
+			FROM c
 			WHERE job_kind <> '' ORDER BY i
 			RETURNING id, ref, locked_by
 		)

@@ -61,19 +61,24 @@ func (h *handoff) handsOff(kind string, runAt time.Time) bool {
 // handed off: mine[i] says whether jobs[i] may.
 func (q *Queries) enqueueHandingOff(ctx context.Context, jobs []Job, mine []bool, runAt time.Time) error {
 	h := q.handoff
-	args := []any{h.worker, time.Now().Add(h.lease).UnixMilli()}
+	args := make([]any, 0, 7*len(jobs)+2)
 	for i, j := range jobs {
 		args = append(args, i, j.Kind, j.Ref, j.OrderingKey, j.Payload, runAt.UnixMilli(), mine[i])
 	}
+	args = append(args, h.worker, time.Now().Add(h.lease).UnixMilli())
 	row := "(CAST(? AS INTEGER), ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BOOLEAN))"
 	rows := strings.TrimSuffix(strings.Repeat(row+", ", len(jobs)), ", ")
-	res, err := q.query(ctx, `INSERT INTO jobs (kind, ref, ordering_key, payload, run_at, locked_by, locked_until, attempts)
-		SELECT kind, ref, ordering_key, payload, run_at,
-			CASE WHEN mine THEN ? ELSE '' END, CASE WHEN mine THEN CAST(? AS BIGINT) ELSE 0 END, CASE WHEN mine THEN 1 ELSE 0 END
-		FROM (SELECT v.column1 AS i, v.column2 AS kind, v.column3 AS ref, v.column4 AS ordering_key, v.column5 AS payload,
+	// n is materialized so that the probe of jobs runs once per row, not
+	// once per CASE.
+	res, err := q.query(ctx, `WITH n AS MATERIALIZED (
+			SELECT v.column1 AS i, v.column2 AS kind, v.column3 AS ref, v.column4 AS ordering_key, v.column5 AS payload,
 				v.column6 AS run_at,
 				v.column7 AND (v.column4 = '' OR NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = v.column4)) AS mine
-			FROM (VALUES `+rows+`) AS v) AS n
+			FROM (VALUES `+rows+`) AS v)
+		INSERT INTO jobs (kind, ref, ordering_key, payload, run_at, locked_by, locked_until, attempts)
+		SELECT kind, ref, ordering_key, payload, run_at,
+			CASE WHEN mine THEN ? ELSE '' END, CASE WHEN mine THEN CAST(? AS BIGINT) ELSE 0 END, CASE WHEN mine THEN 1 ELSE 0 END
+		FROM n
 		ORDER BY i
 		RETURNING id, kind, ref, ordering_key, payload, locked_by`, args...)
 	if err != nil {
