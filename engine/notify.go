@@ -31,7 +31,7 @@ func (e *Engine) notify(ctx context.Context, j store.Job) error {
 	if err != nil {
 		return err
 	}
-	inv, _ := json.Marshal(map[string]any{"type": "WEBHOOK", "url": n.URL, "method": "POST", "body": body})
+	inv, _ := berth.MarshalJSON(map[string]any{"type": "WEBHOOK", "url": n.URL, "method": "POST", "body": body})
 	// The notice is its own message: receivers de-duplicate by webhook-id,
 	// which must not be the run's (its delivery uses that).
 	notice := *run

@@ -117,7 +117,7 @@ func (rd *Renderer) Render(ctx context.Context, a *action.Compiled, nr *NewRun, 
 	}
 	nr.Run.Payload = masker.JSON(payload)
 	if !bytes.Equal(nr.Run.Payload, payload) {
-		b, err := json.Marshal(sealedPayload{Payload: payload, Masks: masker.Values()})
+		b, err := berth.MarshalJSON(sealedPayload{Payload: payload, Masks: masker.Values()})
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func StoreRun(ctx context.Context, q *store.Queries, nr *NewRun) (bool, error) {
 func StoreRuns(ctx context.Context, q *store.Queries, runs []*NewRun) (int, error) {
 	rows := make([]store.RunRow, len(runs))
 	for i, nr := range runs {
-		doc, err := json.Marshal(nr.Run)
+		doc, err := berth.MarshalJSON(nr.Run)
 		if err != nil {
 			return 0, err
 		}

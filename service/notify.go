@@ -46,9 +46,9 @@ func ApprovalNotice(ctx context.Context, q *store.Queries, run *berth.Run, forma
 		}
 		text := fmt.Sprintf("Run %s of *%s* by %s is waiting for approval by %s. Approve or decline: PATCH %s",
 			run.ID, title, run.CreatedBy, strings.Join(emails, ", "), approveURL)
-		return json.Marshal(map[string]string{"text": text})
+		return berth.MarshalJSON(map[string]string{"text": text})
 	}
-	return json.Marshal(struct {
+	return berth.MarshalJSON(struct {
 		Type       string          `json:"type"`
 		Run        *berth.Run      `json:"run"`
 		Action     berth.Ref       `json:"action"`

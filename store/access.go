@@ -85,7 +85,7 @@ func (q *Queries) RunSealedPayload(ctx context.Context, runID string) (string, e
 // concurrent changes of one run (two approvers, a report racing a withdrawal)
 // cannot both apply. Errors: not_found, conflict (the status moved on).
 func (q *Queries) UpdateRunFrom(ctx context.Context, r *berth.Run, from string) error {
-	doc, err := json.Marshal(r)
+	doc, err := berth.MarshalJSON(r)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 // returns false, storing nothing, when a run with the same idempotency key
 // exists: the event was already handled for that automation.
 func (q *Queries) InsertRun(ctx context.Context, r *berth.Run, triggerData []byte) (bool, error) {
-	doc, err := json.Marshal(r)
+	doc, err := berth.MarshalJSON(r)
 	if err != nil {
 		return false, err
 	}
@@ -25,7 +25,7 @@ func (q *Queries) InsertRun(ctx context.Context, r *berth.Run, triggerData []byt
 
 // UpdateRun stores a changed run. Errors: not_found.
 func (q *Queries) UpdateRun(ctx context.Context, r *berth.Run) error {
-	doc, err := json.Marshal(r)
+	doc, err := berth.MarshalJSON(r)
 	if err != nil {
 		return err
 	}

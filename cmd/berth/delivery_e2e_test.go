@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/berthdev/berth/signing"
 )
 
 func webhookAutomation(id, url string, sync bool) map[string]any {
@@ -117,5 +120,31 @@ func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 	}
 	if len(rc.requests()) != 0 {
 		t.Fatal("the loopback receiver was called")
+	}
+}
+
+// TestWebhookBodyIsNotHTMLEscaped checks that "<", ">" and "&" reach the
+// receiver as themselves, from the template, the trigger data and a secret
+// alike: Port's documented verifier signs JSON.stringify(JSON.parse(body)),
+// which writes them literally, so an escaped body would fail its check
+// (spec 8.2).
+func TestWebhookBodyIsNotHTMLEscaped(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	rc := newReceiver(t)
+	s.do("POST", "/v1/organization/secrets", map[string]any{"secretName": "tok", "secretValue": "s3cr3t<&>"}).want(t, 201)
+	a := webhookAutomation("escape", rc.URL, false)
+	a["invocationMethod"].(map[string]any)["body"] = map[string]any{
+		"literal": "a<b & c>d ü", "title": "{{ .event.diff.after.title }}", "secret": "{{ .secrets.tok }}"}
+	s.do("POST", "/v1/actions", a).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e", "title": "<b>R&D</b>"}).want(t, 201)
+
+	got := rc.waitFor(t, 1)[0]
+	want := `{"literal":"a<b & c>d ü","secret":"s3cr3t<&>","title":"<b>R&D</b>"}` // keys as the definition was sent
+	if string(got.Body) != want {
+		t.Fatalf("body sent:\n%s\nwant:\n%s", got.Body, want)
+	}
+	if err := signing.VerifyHeaders([]byte(testClientSecret), got.Header, got.Body, time.Minute, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }

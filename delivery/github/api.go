@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/delivery"
 )
 
@@ -121,15 +122,7 @@ func redact(u string) string {
 }
 
 // marshal encodes v compactly without HTML escaping.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
+func marshal(v any) ([]byte, error) { return berth.MarshalJSON(v) }
 
 // segment checks that a rendered value is usable as one path segment and
 // escapes it.

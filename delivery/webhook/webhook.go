@@ -100,7 +100,7 @@ func (b *Backend) request(ctx context.Context, req delivery.Request, inv *invoca
 	for k, v := range inv.Headers {
 		s, ok := v.(string)
 		if !ok {
-			b, _ := json.Marshal(v)
+			b, _ := berth.MarshalJSON(v)
 			s = string(b)
 		}
 		r.Header.Set(k, s)
