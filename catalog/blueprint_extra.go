@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/berthdev/berth"
+	"github.com/berthdev/berth/jqtemplate"
 )
 
 var (
@@ -105,6 +106,8 @@ func checkCalculation(p *problems, at string, m map[string]any) {
 	}
 	if c, ok := m["calculation"].(string); !ok || strings.TrimSpace(c) == "" {
 		p.add(ptr(at, "calculation"), `is required: a jq expression over the entity, like ".identifier"`)
+	} else if err := jqtemplate.CheckExpr(c); err != nil {
+		p.add(ptr(at, "calculation"), "is not a valid jq expression: %v", err)
 	}
 	if c, ok := m["colorized"]; ok {
 		optionalBool(p, ptr(at, "colorized"), c)

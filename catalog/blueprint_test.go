@@ -191,9 +191,10 @@ func TestDecodeBlueprintProblems(t *testing.T) {
 			map[string]string{"/mirrorProperties/m1/path": "is required", "/mirrorProperties/m2/path": "<relation>",
 				"/mirrorProperties/m3/path": `"team" is not one`, "/mirrorProperties/m4/x": "is not a mirror property field"}},
 		{"calculation", `{"identifier":"a","title":"A","schema":{"properties":{}},"calculationProperties":{
-			"c1":{"title":"x","type":"string"},"c2":{"type":"int","calculation":".identifier"},"c3":{"type":"string","format":"nope","calculation":"."}}}`,
+			"c1":{"title":"x","type":"string"},"c2":{"type":"int","calculation":".identifier"},"c3":{"type":"string","format":"nope","calculation":"."},
+			"c4":{"type":"string","calculation":".identifier +"}}}`,
 			map[string]string{"/calculationProperties/c1/calculation": "is required", "/calculationProperties/c2/type": "must be one of",
-				"/calculationProperties/c3/format": "must be one of"}},
+				"/calculationProperties/c3/format": "must be one of", "/calculationProperties/c4/calculation": "not a valid jq expression"}},
 		{"aggregation", `{"identifier":"a","title":"A","schema":{"properties":{}},"aggregationProperties":{"g":3}}`,
 			map[string]string{"/aggregationProperties/g": "must be an object"}},
 		{"clash", `{"identifier":"a","title":"A","schema":{"properties":{"x":{"type":"string"}}},"calculationProperties":{"x":{"type":"string","calculation":"."}}}`,

@@ -134,3 +134,9 @@ func (ev *evaluator) close() {
 		ev.wd.close()
 	}
 }
+
+// CheckExpr returns why src does not compile as a jq expression (as
+// templates and conditions compile theirs), or nil.
+func CheckExpr(src string) error {
+	return compileExpr(src, Location{}).err
+}
