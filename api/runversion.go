@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -29,7 +28,7 @@ func (s *Server) writeRun(w http.ResponseWriter, r *http.Request, status int, v 
 		return err
 	}
 	if version == "v1" {
-		if v, err = s.v1Run(r.Context(), v, run); err != nil {
+		if v, err = v1Run(v, run); err != nil {
 			return err
 		}
 	}
@@ -38,8 +37,9 @@ func (s *Server) writeRun(w http.ResponseWriter, r *http.Request, status int, v 
 
 // v1Run is the legacy representation of a run: "action" is the action's
 // identifier, and relatedBlueprintExists / relatedEntityExists say whether
-// what the run is tied to still exists.
-func (s *Server) v1Run(ctx context.Context, v any, run *berth.Run) (map[string]any, error) {
+// what the run is tied to still exists, as the v2 references' "deleted"
+// say (the service works them out when it reads the run).
+func v1Run(v any, run *berth.Run) (map[string]any, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -51,15 +51,9 @@ func (s *Server) v1Run(ctx context.Context, v any, run *berth.Run) (map[string]a
 		return nil, err
 	}
 	m["action"] = run.Action.Identifier
-	m["relatedBlueprintExists"], m["relatedEntityExists"] = false, false
-	if run.Blueprint != nil {
-		_, err := s.Catalog.Blueprint(ctx, run.Blueprint.Identifier)
-		m["relatedBlueprintExists"] = err == nil
-		if run.Entity != nil && err == nil {
-			_, err := s.Catalog.Entity(ctx, run.Blueprint.Identifier, run.Entity.Identifier)
-			m["relatedEntityExists"] = err == nil
-		}
-	}
+	blueprintExists := run.Blueprint != nil && !run.Blueprint.Deleted
+	m["relatedBlueprintExists"] = blueprintExists
+	m["relatedEntityExists"] = blueprintExists && run.Entity != nil && !run.Entity.Deleted
 	return m, nil
 }
 
@@ -70,7 +64,7 @@ func (s *Server) writeV1Runs(w http.ResponseWriter, r *http.Request, runs []*ber
 	}
 	out := make([]map[string]any, len(runs))
 	for i, run := range runs {
-		if out[i], err = s.v1Run(r.Context(), run, run); err != nil {
+		if out[i], err = v1Run(run, run); err != nil {
 			return err
 		}
 	}

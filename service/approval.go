@@ -42,7 +42,7 @@ func (x *Execution) Decide(ctx context.Context, ch Change, id string, req Approv
 	if req.Description != nil {
 		decision.Description = *req.Description
 	}
-	return x.update(ctx, ch, id, func(q *store.Queries, run *berth.Run) (bool, error) {
+	run, err := x.update(ctx, ch, id, func(q *store.Queries, run *berth.Run) (bool, error) {
 		if run.Status != berth.RunWaitingForApproval {
 			if berth.IsTerminal(run.Status) {
 				return false, errFinished(run)
@@ -71,6 +71,7 @@ func (x *Execution) Decide(ctx context.Context, ch Change, id string, req Approv
 		}
 		return true, nil
 	})
+	return x.shown(ctx, run, err)
 }
 
 // mayDecide checks that user may approve or decline run.

@@ -75,7 +75,10 @@ func (s *Runs) ClaimPending(ctx context.Context, req ClaimRequest) ([]*berth.Run
 		}
 		return nil
 	})
-	return runs, err
+	if err != nil {
+		return nil, err
+	}
+	return runs, markDeleted(ctx, s.db.Read(), runs...)
 }
 
 // AckPending acknowledges a claimed run: its worker took it on, and no

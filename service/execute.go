@@ -87,7 +87,9 @@ type caller struct {
 // Execute runs a self-service action: it checks the caller's permission,
 // the target entity and the inputs, renders the invocation and stores the
 // run (IN_PROGRESS with its delivery job, or WAITING_FOR_APPROVAL with its
-// approvers) and its RUN_CREATED event in one transaction.
+// approvers) and its RUN_CREATED event in one transaction. The run's
+// references are not looked up again (see markDeleted): they name the
+// action, blueprint and entity this execution has just read.
 // Errors: not_found (action), forbidden, unprocessable (automation, entity,
 // inputs, run_as).
 func (x *Execution) Execute(ctx context.Context, ch Change, actionID string, req ExecuteRequest) (*berth.Run, error) {

@@ -65,6 +65,16 @@ func (x *Execution) update(ctx context.Context, ch Change, id string, change fun
 	return out, err
 }
 
+// shown returns a run that update returned as a response shows it: its
+// references marked deleted where they no longer exist (AddLog, which
+// shows no run, does not ask).
+func (x *Execution) shown(ctx context.Context, run *berth.Run, err error) (*berth.Run, error) {
+	if err != nil {
+		return nil, err
+	}
+	return run, markDeleted(ctx, x.db.Read(), run)
+}
+
 // Patch reports a run's progress or end (spec 7.5). A run waiting for
 // approval can only be withdrawn (status FAILURE). Errors: not_found,
 // unprocessable (finished run, bad field), conflict.
@@ -73,7 +83,7 @@ func (x *Execution) Patch(ctx context.Context, ch Change, id string, p RunPatch)
 	if err != nil {
 		return nil, err
 	}
-	return x.update(ctx, ch, id, func(q *store.Queries, run *berth.Run) (bool, error) {
+	run, err := x.update(ctx, ch, id, func(q *store.Queries, run *berth.Run) (bool, error) {
 		if berth.IsTerminal(run.Status) {
 			return false, errFinished(run)
 		}
@@ -95,6 +105,7 @@ func (x *Execution) Patch(ctx context.Context, ch Change, id string, p RunPatch)
 		}
 		return p.Status != nil || p.StatusLabel != nil || p.Summary != nil || p.ExternalRunID != nil || link != nil, nil
 	})
+	return x.shown(ctx, run, err)
 }
 
 // AddLog adds a line to a run's log; a terminationStatus ends the run
@@ -133,13 +144,14 @@ func (x *Execution) SetResponse(ctx context.Context, ch Change, id string, respo
 	if len(response) == 0 {
 		return nil, berth.Invalid("the json provided does not match the route's schema", berth.FieldError{Field: "/response", Message: "is required"})
 	}
-	return x.update(ctx, ch, id, func(q *store.Queries, run *berth.Run) (bool, error) {
+	run, err := x.update(ctx, ch, id, func(q *store.Queries, run *berth.Run) (bool, error) {
 		if berth.IsTerminal(run.Status) {
 			return false, errFinished(run)
 		}
 		run.Response = response
 		return true, nil
 	})
+	return x.shown(ctx, run, err)
 }
 
 // finish moves run to an end status reported by its backend or requester.
