@@ -143,8 +143,10 @@ const (
 	ActionDelete       = "DELETE"
 	ActionTimerExpired = "TIMER_EXPIRED"
 
-	ResourceEntity = "entity"
-	ResourceRun    = "run"
+	ResourceBlueprint = "blueprint"
+	ResourceEntity    = "entity"
+	ResourceRun       = "run"
+	ResourceAction    = "action" // an action or automation definition
 )
 
 // Event is one record of the change log: an entity or run was created,

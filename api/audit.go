@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -73,11 +75,39 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusOK, "audits", out)
 }
 
+// auditChoices are the query parameters of GET /v1/audit-log that take one
+// of a few values, with those values and what to call one in an error.
+var auditChoices = []struct {
+	param, what string
+	allow       []string
+}{
+	// The resource types the change log records.
+	{"resources", "a resource type", []string{berth.ResourceBlueprint, berth.ResourceEntity, berth.ResourceRun, berth.ResourceAction}},
+	// The outcome of the change (berth records only changes made).
+	{"status", "a status", []string{"SUCCESS", "FAILURE"}},
+	{"actionType", "an action type", []string{berth.TriggerAutomation, berth.TriggerSelfService}},
+}
+
+// auditFilter reads the query parameters of GET /v1/audit-log (spec 11.9).
+// A value the parameter does not take is a 422 that names the parameter.
+//
+// actionType keeps the records about actions of that kind: the changes of
+// runs of automations (actionType=automation) or of self-service actions
+// (self-service), and the changes of the automations or self-service
+// actions themselves. Records of blueprints and entities are about no
+// action and never match, not even an entity write made on behalf of an
+// automation's run (run_id finds those). See store.EventFilter.ActionType.
 func auditFilter(r *http.Request) (store.EventFilter, []string, error) {
 	q := r.URL.Query()
+	for _, c := range auditChoices {
+		if err := oneOf(q[c.param], c.param, c.what, c.allow); err != nil {
+			return store.EventFilter{}, nil, err
+		}
+	}
 	f := store.EventFilter{
 		ID: q.Get("identifier"), Blueprint: q.Get("blueprint"), Entity: q.Get("entity"), RunID: q.Get("run_id"),
-		Origins: q["origin"], Resources: q["resources"], Status: q.Get("status"),
+		Origins: q["origin"], Resources: slices.DeleteFunc(q["resources"], isEmpty), Status: q.Get("status"),
+		ActionType: q.Get("actionType"),
 	}
 	if a := q.Get("action"); a != "" {
 		f.Actions = []string{a}
@@ -104,6 +134,21 @@ func auditFilter(r *http.Request) (store.EventFilter, []string, error) {
 	}
 	return f, includes, nil
 }
+
+// oneOf checks every value given for the query parameter name against
+// allow; what names a value in the message. An empty value is no value, as
+// for the other parameters.
+func oneOf(vals []string, name, what string, allow []string) error {
+	for _, v := range vals {
+		if v != "" && !slices.Contains(allow, v) {
+			return berth.Invalid("bad query parameter", berth.FieldError{Field: name,
+				Message: strconv.Quote(v) + " is not " + what + " of audit records: use " + strings.Join(allow, ", ")})
+		}
+	}
+	return nil
+}
+
+func isEmpty(s string) bool { return s == "" }
 
 // timeParam normalizes a date-time query parameter to berth.TimeFormat so it
 // compares with stored timestamps.

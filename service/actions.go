@@ -104,7 +104,7 @@ func recordAction(ctx context.Context, q *store.Queries, ch Change, now time.Tim
 		a = before
 	}
 	return record(ctx, q, &berth.Event{
-		ID: berth.NewID("event_", 16), Action: act, ResourceType: "action", Status: "SUCCESS",
+		ID: berth.NewID("event_", 16), Action: act, ResourceType: berth.ResourceAction, Status: "SUCCESS",
 		Trigger: ch.trigger(now), ActionIdentifier: a.Identifier, Blueprint: a.Blueprint,
 		Before: marshalOrNil(before), After: marshalOrNil(after),
 	})

@@ -229,7 +229,7 @@ func (c *Catalog) blueprintExists(ctx context.Context, q *store.Queries) func(st
 
 func (c *Catalog) recordBlueprint(ctx context.Context, q *store.Queries, ch Change, now time.Time, action string, before, after *berth.Blueprint) error {
 	ev := &berth.Event{
-		ID: berth.NewID("event_", 16), Action: action, ResourceType: "blueprint", Status: "SUCCESS",
+		ID: berth.NewID("event_", 16), Action: action, ResourceType: berth.ResourceBlueprint, Status: "SUCCESS",
 		Trigger: ch.trigger(now), LinkedRunID: ch.RunID, Depth: ch.Depth, CausedBy: ch.CausedBy,
 		Before: marshalOrNil(before), After: marshalOrNil(after),
 	}

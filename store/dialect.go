@@ -16,6 +16,10 @@ type dialect struct {
 	skipLocked string
 	// isUniqueViolation reports whether err is a unique-constraint violation.
 	isUniqueViolation func(err error) bool
+	// jsonDoc turns an expression holding a JSON document as TEXT into one
+	// the operators -> and ->> take (PostgreSQL wants jsonb; SQLite reads
+	// the text as it is).
+	jsonDoc func(expr string) string
 }
 
 var sqliteDialect = &dialect{
@@ -23,6 +27,7 @@ var sqliteDialect = &dialect{
 	isUniqueViolation: func(err error) bool {
 		return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 	},
+	jsonDoc: func(expr string) string { return expr },
 }
 
 var postgresDialect = &dialect{
@@ -32,6 +37,7 @@ var postgresDialect = &dialect{
 	isUniqueViolation: func(err error) bool {
 		return err != nil && strings.Contains(err.Error(), "SQLSTATE 23505")
 	},
+	jsonDoc: func(expr string) string { return "CAST(" + expr + " AS jsonb)" },
 }
 
 // rebind turns "?" placeholders into "$N" for PostgreSQL. Queries in this

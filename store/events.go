@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/berthdev/berth"
@@ -34,14 +35,19 @@ func eventValues(args []any, ev *berth.Event) ([]any, error) {
 // EventFilter selects change-log records; zero fields match everything.
 // All fields are AND-ed (spec 11.9).
 type EventFilter struct {
-	ID          string
-	Blueprint   string
-	Entity      string
-	RunID       string   // the run the change was made on behalf of, or the run changed
-	Origins     []string // trigger origins
-	Resources   []string // resource types
-	Actions     []string // CREATE, UPDATE, ...
-	Status      string
+	ID        string
+	Blueprint string
+	Entity    string
+	RunID     string   // the run the change was made on behalf of, or the run changed
+	Origins   []string // trigger origins
+	Resources []string // resource types
+	Actions   []string // CREATE, UPDATE, ...
+	Status    string
+	// ActionType, berth.TriggerAutomation or berth.TriggerSelfService,
+	// keeps the records about actions of that kind: changes of runs of
+	// such actions and changes of such action definitions (see
+	// actionTypeCondition).
+	ActionType  string
 	From, To    string // timestamps in berth.TimeFormat, inclusive
 	AfterSeq    int64  // only events committed after this one
 	Limit       int    // 0 means 1000
@@ -52,7 +58,7 @@ const eventColumns = `seq, id, resource_type, action, status, blueprint, entity,
 	action_identifier, linked_run_id, trigger_doc, before_doc, after_doc, depth, caused_by`
 
 // Events returns the change-log records f selects, newest first unless
-// f.OldestFirst.
+// f.OldestFirst. Errors: unprocessable (an ActionType of neither kind).
 func (q *Queries) Events(ctx context.Context, f EventFilter) ([]*berth.Event, error) {
 	var where []string
 	var args []any
@@ -77,6 +83,13 @@ func (q *Queries) Events(ctx context.Context, f EventFilter) ([]*berth.Event, er
 	inList(&where, &args, "action", f.Actions)
 	if f.Status != "" {
 		add("status = ?", f.Status)
+	}
+	if f.ActionType != "" {
+		cond, err := actionTypeCondition(q.d, f.ActionType)
+		if err != nil {
+			return nil, err
+		}
+		add(cond, f.ActionType)
 	}
 	if f.From != "" {
 		add("at >= ?", f.From)
@@ -113,6 +126,46 @@ func (q *Queries) Events(ctx context.Context, f EventFilter) ([]*berth.Event, er
 		out = append(out, ev)
 	}
 	return out, rows.Err()
+}
+
+// actionTypeCondition is the condition of EventFilter.ActionType; its one
+// argument is the action type (spec 11.9 actionType; the two kinds: spec 1).
+//
+// A run record is about an automation when the run was made by its own
+// action. Every run records the automation that made it (berth.Run.
+// Automation, stored in each of its records as caused_by for loop
+// protection): an automation's run, made by the engine or re-run as it was,
+// records that automation; a self-service run records none or, executed on
+// behalf of an automation's run, that other automation (identifiers are
+// unique across actions and automations). So the kind is a comparison of
+// two columns of the record, not a join with the actions table, and is
+// right for the runs of deleted actions too. An action record is about the
+// kind its definition says (trigger.type of the document after the change,
+// or before it for a delete); the CASE reads that JSON for action records
+// only. Entity and blueprint records are about no action (the changes made
+// on behalf of a run are found with run_id).
+//
+// The condition is one CASE, not ORs of ANDs, for the planner: PostgreSQL
+// guesses that a comparison of two columns keeps 0.5% of the rows, and
+// then reads the whole table and sorts it rather than walk seq backwards
+// to the limit; an opaque boolean it takes to keep half. Either way it is
+// a filter over the rows the other conditions' indexes select.
+//
+// Errors: unprocessable (another action type).
+func actionTypeCondition(d *dialect, actionType string) (string, error) {
+	var run string
+	switch actionType {
+	case berth.TriggerAutomation:
+		run = "caused_by = action_identifier"
+	case berth.TriggerSelfService:
+		run = "caused_by <> action_identifier"
+	default:
+		return "", berth.Invalid("bad filter", berth.FieldError{Field: "actionType",
+			Message: strconv.Quote(actionType) + " is not an action type"})
+	}
+	return "CASE resource_type WHEN '" + berth.ResourceRun + "' THEN " + run +
+		" WHEN '" + berth.ResourceAction + "' THEN (" + d.jsonDoc("COALESCE(after_doc, before_doc)") + " -> 'trigger' ->> 'type') = ?" +
+		" ELSE FALSE END", nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
