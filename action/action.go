@@ -112,7 +112,7 @@ func checkApproval(p *problems, obj object) {
 			p.checkKeys("/approvalNotification", n, spec{required: []string{"type", "url"}, optional: []string{"format"}})
 			p.enumStr("/approvalNotification", n, "format", "json", "slack")
 			if u, ok := n.get("url"); ok {
-				p.str("/approvalNotification/url", u)
+				p.url("/approvalNotification/url", u)
 			}
 		}
 	}

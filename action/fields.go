@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -136,6 +137,19 @@ func (p *problems) str(path string, raw json.RawMessage) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// url checks that raw is a string and, unless it is a template (holds
+// "{{"), an absolute http or https URL: one that cannot be is refused when
+// the action is saved rather than failing every run.
+func (p *problems) url(path string, raw json.RawMessage) {
+	s, ok := p.str(path, raw)
+	if !ok || strings.Contains(s, "{{") {
+		return
+	}
+	if u, err := neturl.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(path, "must be an http or https URL (or a template that renders one), not %q", s)
+	}
 }
 
 // optStr checks an optional string field of obj (null is allowed).

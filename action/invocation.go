@@ -50,7 +50,7 @@ func checkInvocation(p *problems, raw json.RawMessage, refs Refs) {
 func checkInvocationFields(p *problems, typ string, inv object, refs Refs) {
 	switch typ {
 	case "WEBHOOK", "SLACK", "JENKINS":
-		p.str("/invocationMethod/url", mustGet(inv, "url"))
+		p.url("/invocationMethod/url", mustGet(inv, "url"))
 		p.boolOrString("/invocationMethod", inv, "agent")
 		p.boolOrString("/invocationMethod", inv, "synchronized")
 		if m, ok := inv.get("method"); ok {

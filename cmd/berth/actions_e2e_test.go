@@ -122,6 +122,8 @@ func TestActionValidation(t *testing.T) {
 		}), "/invocationMethod/headers/H"},
 		"unknown backend":        {mutate(auto, func(m map[string]any) { m["invocationMethod"].(map[string]any)["type"] = "FAX" }), "/invocationMethod/type"},
 		"webhook without url":    {mutate(auto, func(m map[string]any) { delete(m["invocationMethod"].(map[string]any), "url") }), "/invocationMethod/url"},
+		"url not a url":          {mutate(auto, func(m map[string]any) { m["invocationMethod"].(map[string]any)["url"] = "not a url" }), "/invocationMethod/url"},
+		"url not http":           {mutate(auto, func(m map[string]any) { m["invocationMethod"].(map[string]any)["url"] = "ftp://example.com/x" }), "/invocationMethod/url"},
 		"bad method":             {mutate(auto, func(m map[string]any) { m["invocationMethod"].(map[string]any)["method"] = "FETCH" }), "/invocationMethod/method"},
 		"publish not boolean":    {mutate(auto, func(m map[string]any) { m["publish"] = "yes" }), "/publish"},
 		"self-service no inputs": {mutate(ss, func(m map[string]any) { delete(m["trigger"].(map[string]any), "userInputs") }), "/trigger/userInputs"},
