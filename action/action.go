@@ -12,10 +12,14 @@ import (
 	"github.com/berthdev/berth"
 )
 
-// Refs tells Decode which blueprints and actions exist.
+// Refs tells Decode which blueprints and actions exist, and which timer
+// properties a blueprint has.
 type Refs struct {
 	Blueprint func(identifier string) bool
 	Action    func(identifier string) bool
+	// Timers returns the identifiers of the timer properties of an existing
+	// blueprint. Nil skips the check.
+	Timers func(blueprint string) []string
 }
 
 var identifierPattern = regexp.MustCompile(`^[\p{L}0-9@_.+:=-]+$`)

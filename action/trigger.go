@@ -3,6 +3,8 @@ package action
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/berthdev/berth"
@@ -75,7 +77,14 @@ func decodeEvent(p *problems, raw json.RawMessage, a *berth.Action, refs Refs) {
 		}
 	}
 	if raw, ok := ev.get("propertyIdentifier"); ok {
-		a.Property, _ = p.str("/trigger/event/propertyIdentifier", raw)
+		var isStr bool
+		a.Property, isStr = p.str("/trigger/event/propertyIdentifier", raw)
+		if isStr && a.Blueprint != "" && refs.Timers != nil && refs.Blueprint(a.Blueprint) {
+			if timers := refs.Timers(a.Blueprint); !slices.Contains(timers, a.Property) {
+				p.add("/trigger/event/propertyIdentifier", "names %q, which is not a timer property of blueprint %q (its timer properties: %s)",
+					a.Property, a.Blueprint, timerList(timers))
+			}
+		}
 	}
 }
 
@@ -155,4 +164,12 @@ func checkSearchCondition(p *problems, raw json.RawMessage) {
 	if rules, ok := c.get("rules"); ok && kind(rules) != "array" {
 		p.add("/trigger/condition/rules", "must be an array of search rules")
 	}
+}
+
+// timerList names timers for a message.
+func timerList(timers []string) string {
+	if len(timers) == 0 {
+		return "none"
+	}
+	return strings.Join(timers, ", ")
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/action"
+	"github.com/berthdev/berth/catalog"
 	"github.com/berthdev/berth/store"
 )
 
@@ -95,6 +96,13 @@ func refs(ctx context.Context, q *store.Queries) action.Refs {
 	return action.Refs{
 		Blueprint: func(id string) bool { _, err := q.Blueprint(ctx, id); return err == nil },
 		Action:    func(id string) bool { _, err := q.Action(ctx, id); return err == nil },
+		Timers: func(id string) []string {
+			bp, err := q.Blueprint(ctx, id)
+			if err != nil {
+				return nil
+			}
+			return catalog.TimerProperties(bp)
+		},
 	}
 }
 

@@ -103,6 +103,12 @@ func TestActionValidation(t *testing.T) {
 		"run event without action": {mutate(auto, func(m map[string]any) {
 			m["trigger"].(map[string]any)["event"] = map[string]any{"type": "RUN_CREATED"}
 		}), "/trigger/event/actionIdentifier"},
+		"timer on no timer": {mutate(auto, func(m map[string]any) {
+			m["trigger"].(map[string]any)["event"] = map[string]any{"type": "TIMER_PROPERTY_EXPIRED", "blueprintIdentifier": "service", "propertyIdentifier": "status"}
+		}), "/trigger/event/propertyIdentifier"},
+		"timer on no property": {mutate(auto, func(m map[string]any) {
+			m["trigger"].(map[string]any)["event"] = map[string]any{"type": "TIMER_PROPERTY_EXPIRED", "blueprintIdentifier": "service", "propertyIdentifier": "nope"}
+		}), "/trigger/event/propertyIdentifier"},
 		"timer without property": {mutate(auto, func(m map[string]any) { get(m, "trigger.event").(map[string]any)["type"] = "TIMER_PROPERTY_EXPIRED" }), "/trigger/event/propertyIdentifier"},
 		"unknown blueprint":      {mutate(auto, func(m map[string]any) { get(m, "trigger.event").(map[string]any)["blueprintIdentifier"] = "ghost" }), "/trigger/event/blueprintIdentifier"},
 		"unknown action": {mutate(auto, func(m map[string]any) {
