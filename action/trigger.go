@@ -11,6 +11,9 @@ import (
 	"github.com/berthdev/berth/jqtemplate"
 )
 
+// Operations are the operations of self-service actions (spec 3.2).
+var Operations = []string{"CREATE", "DAY-2", "DELETE"}
+
 // eventKeys lists, per automation event type, the keys its event must have
 // (spec 2.2); no others are allowed.
 var eventKeys = map[string][]string{
@@ -125,7 +128,7 @@ func decodeSelfService(p *problems, t object, a *berth.Action, refs Refs) {
 		required: []string{"type", "operation", "userInputs"},
 		optional: []string{"blueprintIdentifier", "actionCardButtonText", "executeActionButtonText", "condition"},
 	})
-	a.Operation = p.enumStr("/trigger", t, "operation", "CREATE", "DAY-2", "DELETE")
+	a.Operation = p.enumStr("/trigger", t, "operation", Operations...)
 	if raw, ok := t.get("blueprintIdentifier"); ok && kind(raw) != "null" {
 		if a.Blueprint, ok = p.str("/trigger/blueprintIdentifier", raw); ok && !refs.Blueprint(a.Blueprint) {
 			p.add("/trigger/blueprintIdentifier", "names blueprint %q, which does not exist", a.Blueprint)

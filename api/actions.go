@@ -34,6 +34,11 @@ func actionFilter(r *http.Request) (store.ActionFilter, error) {
 	if f.TriggerType != "" && f.TriggerType != berth.TriggerAutomation && f.TriggerType != berth.TriggerSelfService {
 		return f, berth.Invalid("bad query parameter", berth.FieldError{Field: "trigger_type", Message: "must be automation or self-service"})
 	}
+	for _, o := range f.Operations {
+		if !slices.Contains(action.Operations, o) {
+			return f, berth.Invalid("bad query parameter", berth.FieldError{Field: "operation", Message: strconv.Quote(o) + " is not an operation: use CREATE, DAY-2 or DELETE"})
+		}
+	}
 	for _, t := range f.EventTypes {
 		if !slices.Contains(action.EventTypes, t) {
 			return f, berth.Invalid("bad query parameter", berth.FieldError{Field: "trigger_event", Message: strconv.Quote(t) + " is not an event type"})

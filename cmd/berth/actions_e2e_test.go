@@ -63,6 +63,7 @@ func TestActionsCRUD(t *testing.T) {
 		}
 	}
 	s.do("GET", "/v1/actions?trigger_event=SOMETHING", nil).wantError(t, 422, "trigger_event")
+	s.do("GET", "/v1/actions?operation=DAY-3", nil).wantError(t, 422, "operation")
 
 	updated := selfService("deploy")
 	updated["title"] = "Deploy it"
