@@ -138,10 +138,56 @@ func (c *Catalog) updateBlueprint(ctx context.Context, ch Change, id string,
 		if err := q.UpdateBlueprint(ctx, bp); err != nil {
 			return err
 		}
+		if err := dropRemovedFields(ctx, q, old, bp); err != nil {
+			return err
+		}
 		out = bp
 		return c.recordBlueprint(ctx, q, ch, now, berth.ActionUpdate, old, bp)
 	})
 	return out, err
+}
+
+// dropRemovedFields deletes from the entities of bp the values of the
+// properties and relations its update removed: a property's data goes
+// with it, as in Port, so that no entity is left holding values its
+// blueprint no longer allows (which would make every later update of it
+// fail validation). The blueprint's UPDATE record is the change; no entity
+// records are written for it, and the entities' updatedAt stay as they were.
+func dropRemovedFields(ctx context.Context, q *store.Queries, old, bp *berth.Blueprint) error {
+	var props, rels []string
+	for k := range old.Schema.Properties {
+		if _, ok := bp.Schema.Properties[k]; !ok {
+			props = append(props, k)
+		}
+	}
+	for k := range old.Relations {
+		if _, ok := bp.Relations[k]; !ok {
+			rels = append(rels, k)
+		}
+	}
+	if len(props)+len(rels) == 0 {
+		return nil
+	}
+	entities, err := q.Entities(ctx, bp.Identifier)
+	if err != nil {
+		return err
+	}
+	for _, e := range entities {
+		n := len(e.Properties) + len(e.Relations)
+		for _, k := range props {
+			delete(e.Properties, k)
+		}
+		for _, k := range rels {
+			delete(e.Relations, k)
+		}
+		if len(e.Properties)+len(e.Relations) == n {
+			continue
+		}
+		if _, err := q.UpdateEntity(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeleteBlueprint deletes a blueprint that has no entities left. Actions
