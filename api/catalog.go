@@ -182,6 +182,48 @@ func (s *Server) deleteEntity(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusOK, "", nil)
 }
 
+// bulkDeleteRequest is the body of a bulk delete: the identifiers of the
+// entities to delete, all of the path's blueprint.
+type bulkDeleteRequest struct {
+	Entities []string `json:"entities"`
+}
+
+// maxBulkDelete is how many entities one bulk delete may name (spec 12).
+const maxBulkDelete = 100
+
+// bulkDeleteEntities deletes up to 100 entities of a blueprint, each as
+// DELETE .../entities/{id} would (same query parameters, same events), in one
+// transaction. When all are deleted it answers as Port does, 200
+// {"ok": true, "deletedEntities": [...]}; identifiers that name no entity
+// make it 207 with {"ok": false, "deletedEntities", "errors": [...]}, the
+// errors shaped as the bulk create's.
+func (s *Server) bulkDeleteEntities(w http.ResponseWriter, r *http.Request) error {
+	dependents, err := boolParam(r, "delete_dependents")
+	if err != nil {
+		return err
+	}
+	var req bulkDeleteRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if n := len(req.Entities); n < 1 || n > maxBulkDelete {
+		return berth.Invalid("a bulk delete names 1 to 100 entities", berth.FieldError{Field: "/entities", Message: "has " + strconv.Itoa(n) + " items"})
+	}
+	res, err := s.Catalog.DeleteEntities(r.Context(), s.change(r), r.PathValue("blueprint"), req.Entities, dependents)
+	if err != nil {
+		return err
+	}
+	if len(res.Failed) == 0 {
+		return ok(w, http.StatusOK, "deletedEntities", res.Deleted)
+	}
+	errs := make([]bulkError, len(res.Failed))
+	for i, f := range res.Failed {
+		errs[i] = s.bulkFailure(r, f.Index, f.Identifier, f.Err)
+	}
+	writeJSON(w, http.StatusMultiStatus, map[string]any{"ok": false, "deletedEntities": res.Deleted, "errors": errs})
+	return nil
+}
+
 func (s *Server) deleteAllEntities(w http.ResponseWriter, r *http.Request) error {
 	withBlueprint, err := boolParam(r, "delete_blueprint")
 	if err != nil {

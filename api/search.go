@@ -70,10 +70,18 @@ func (s *Server) bulkCreateEntities(w http.ResponseWriter, r *http.Request) erro
 	results, errs := []bulkResult{}, []bulkError{}
 	for i, o := range outcomes {
 		if o.err != nil {
-			errs = append(errs, s.bulkFailure(r, i, req.Entities[i], o.err))
+			errs = append(errs, s.bulkFailure(r, i, bodyIdentifier(req.Entities[i]), o.err))
 			continue
 		}
 		results = append(results, bulkResult{Created: o.created, Identifier: o.e.Identifier, Index: i})
+	}
+	if len(results) == 0 {
+		// As for the single create, an unknown blueprint is the request's
+		// 404, not one per entity. Asked only when nothing was created, so
+		// a bulk create that succeeds pays no extra read.
+		if _, err := s.Catalog.Blueprint(r.Context(), r.PathValue("blueprint")); berth.IsNotFound(err) {
+			return err
+		}
 	}
 	status := http.StatusOK
 	if len(errs) > 0 {
@@ -99,17 +107,23 @@ func distinctIdentifiers(entities []json.RawMessage) bool {
 	return true
 }
 
-func (s *Server) bulkFailure(r *http.Request, i int, raw json.RawMessage, err error) bulkError {
+// bodyIdentifier is the identifier an entity's JSON names, if any.
+func bodyIdentifier(raw json.RawMessage) string {
 	var head struct {
 		Identifier string `json:"identifier"`
 	}
 	json.Unmarshal(raw, &head)
+	return head.Identifier
+}
+
+// bulkFailure reports the error of the item at index i of a bulk request.
+func (s *Server) bulkFailure(r *http.Request, i int, identifier string, err error) bulkError {
 	code := berth.ErrorCode(err)
 	if code == berth.CodeInternal {
-		s.log.ErrorContext(r.Context(), "bulk entity create failed", "index", i, "err", err)
-		return bulkError{Identifier: head.Identifier, Index: i, StatusCode: 500, Error: code, Message: "an internal error occurred"}
+		s.log.ErrorContext(r.Context(), "bulk entity write failed", "path", r.URL.Path, "index", i, "err", err)
+		return bulkError{Identifier: identifier, Index: i, StatusCode: 500, Error: code, Message: "an internal error occurred"}
 	}
-	be := bulkError{Identifier: head.Identifier, Index: i, StatusCode: code.HTTPStatus(), Error: code, Message: err.Error()}
+	be := bulkError{Identifier: identifier, Index: i, StatusCode: code.HTTPStatus(), Error: code, Message: err.Error()}
 	if ve, ok := err.(*berth.Error); ok {
 		be.Fields = ve.Fields
 	}

@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	s.private("PATCH /v1/blueprints/{blueprint}/entities/{entity}", s.patchEntity)
 	s.private("DELETE /v1/blueprints/{blueprint}/entities/{entity}", s.deleteEntity)
 	s.private("DELETE /v1/blueprints/{blueprint}/all-entities", s.deleteAllEntities)
+	s.private("POST /v1/blueprints/{blueprint}/bulk/entities/delete", s.bulkDeleteEntities)
 	s.private("POST /v1/entities/search", s.searchEntities)
 
 	s.private("GET /v1/audit-log", s.auditLog)

@@ -312,6 +312,71 @@ func (c *Catalog) DeleteEntity(ctx context.Context, ch Change, blueprint, id str
 	})
 }
 
+// Deletions is what DeleteEntities did.
+type Deletions struct {
+	// Deleted holds the identifiers deleted, in the order asked, each once:
+	// by their own deletion, or (with deleteDependents) as a dependent of
+	// an identifier before them.
+	Deleted []string
+	// Failed holds the identifiers that named no entity when the call
+	// began, in the order asked.
+	Failed []FailedDeletion
+}
+
+// FailedDeletion is an identifier DeleteEntities did not delete.
+type FailedDeletion struct {
+	Index      int // the identifier's first position in the call
+	Identifier string
+	Err        error // not_found, as DeleteEntity reports it
+}
+
+// DeleteEntities deletes entities of one blueprint (the bulk delete), each
+// exactly as DeleteEntity does: the same relations cleared or dependents
+// deleted, the same ENTITY_DELETED events. All of it is one transaction, so
+// a failure other than an identifier that names no entity deletes nothing.
+// An identifier given twice is deleted once.
+// Errors: not_found (blueprint); per identifier (Deletions.Failed): not_found.
+func (c *Catalog) DeleteEntities(ctx context.Context, ch Change, blueprint string, ids []string, deleteDependents bool) (*Deletions, error) {
+	var out *Deletions
+	err := c.db.Write(ctx, func(q *store.Queries) error {
+		out = &Deletions{Deleted: []string{}, Failed: []FailedDeletion{}}
+		if _, err := q.Blueprint(ctx, blueprint); err != nil {
+			return err
+		}
+		// Told apart from those that exist now, an identifier that an
+		// earlier one's dependents took with it is not reported missing.
+		missing, err := q.MissingEntities(ctx, blueprint, ids)
+		if err != nil {
+			return err
+		}
+		absent := make(map[string]bool, len(missing))
+		for _, id := range missing {
+			absent[id] = true
+		}
+		seen := make(map[string]bool, len(ids))
+		for i, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			err := c.deleteEntity(ctx, q, ch, blueprint, id, deleteDependents)
+			switch {
+			case err == nil, berth.IsNotFound(err) && !absent[id]:
+				out.Deleted = append(out.Deleted, id)
+			case berth.IsNotFound(err):
+				out.Failed = append(out.Failed, FailedDeletion{Index: i, Identifier: id, Err: err})
+			default:
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change, blueprint, id string, deleteDependents bool) error {
 	old, err := q.Entity(ctx, blueprint, id)
 	if err != nil {

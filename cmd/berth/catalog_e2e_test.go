@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,7 @@ func TestProtectedRoutesNeedToken(t *testing.T) {
 		"POST /v1/blueprints/x/entities", "POST /v1/blueprints/x/entities/bulk", "POST /v1/blueprints/x/entities/search",
 		"GET /v1/blueprints/x/entities-count", "GET /v1/blueprints/x/entities/y", "PUT /v1/blueprints/x/entities/y",
 		"PATCH /v1/blueprints/x/entities/y", "DELETE /v1/blueprints/x/entities/y", "DELETE /v1/blueprints/x/all-entities",
+		"POST /v1/blueprints/x/bulk/entities/delete",
 		"POST /v1/entities/search", "GET /v1/audit-log",
 	}
 	forged := s.accessToken()
@@ -278,6 +280,19 @@ func testBulkCreate(t *testing.T, s *testServer) {
 		t.Fatalf("bulk with an error: %s", mixed.Raw)
 	}
 	s.do("POST", "/v1/blueprints/service/entities/bulk", map[string]any{"entities": []any{}}).wantError(t, 422, "/entities")
+	// An unknown blueprint is the request's 404, as for the single create,
+	// not a 207 with one 404 per entity.
+	for _, path := range []string{"/v1/blueprints/nosuch/entities", "/v1/blueprints/nosuch/entities/bulk"} {
+		body := any(map[string]any{"identifier": "b3", "properties": map[string]any{}})
+		if strings.HasSuffix(path, "/bulk") {
+			body = map[string]any{"entities": []any{body, map[string]any{"properties": map[string]any{}}}}
+		}
+		r := s.do("POST", path, body)
+		r.wantError(t, 404, "")
+		if r.Body["error"] != "not_found" || !strings.Contains(r.Body["message"].(string), `"nosuch"`) {
+			t.Fatalf("POST %s: %s", path, r.Raw)
+		}
+	}
 
 	// Twenty at once: each created, refused or rejected on its own, and
 	// reported at its index.
@@ -476,4 +491,118 @@ func TestDeleteBlueprintWithActions(t *testing.T) {
 	s.do("DELETE", "/v1/blueprints/service?delete_actions=true", nil).want(t, 200)
 	s.do("GET", "/v1/actions/tied", nil).wantError(t, 404, "")
 	s.do("GET", "/v1/blueprints/service", nil).wantError(t, 404, "")
+}
+
+func TestBulkDelete(t *testing.T) {
+	t.Parallel()
+	env := []string{"BERTH_ALLOW_PRIVATE_TARGETS", "true"}
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); testBulkDelete(t, startServer(t, env...)) })
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testBulkDelete(t, startServerOn(t, pgtest.NewDatabase(t), env...))
+	})
+}
+
+// testBulkDelete: POST /v1/blueprints/{bp}/bulk/entities/delete deletes each
+// entity as the single DELETE does (relations cleared or dependents
+// deleted, one ENTITY_DELETED each, tied to ?run_id=), answers Port's
+// {"ok": true, "deletedEntities"} when all are deleted, and 207 with
+// per-identifier errors when some name no entity.
+func testBulkDelete(t *testing.T, s *testServer) {
+	const path = "/v1/blueprints/domain/bulk/entities/delete"
+	s.do("POST", "/v1/blueprints", map[string]any{"identifier": "domain", "title": "Domain",
+		"schema":    map[string]any{"properties": map[string]any{}},
+		"relations": map[string]any{"parent": map[string]any{"title": "Parent", "target": "domain", "many": false}},
+	}).want(t, 201)
+	s.do("POST", "/v1/blueprints", serviceBlueprint).want(t, 201)
+	rc := newReceiver(t)
+	s.do("POST", "/v1/actions", automation("on_delete", "ENTITY_DELETED", map[string]any{"blueprintIdentifier": "domain"}, rc.URL)).want(t, 201)
+	for _, id := range []string{"d1", "d2", "d3", "d4"} {
+		s.do("POST", "/v1/blueprints/domain/entities", map[string]any{"identifier": id}).want(t, 201)
+	}
+	s.do("POST", "/v1/blueprints/domain/entities", map[string]any{"identifier": "d5", "relations": map[string]any{"parent": "d4"}}).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "svc",
+		"properties": map[string]any{"language": "Go"}, "relations": map[string]any{"domain": "d1"}}).want(t, 201)
+
+	// Refused before anything is deleted.
+	hundredOne := make([]string, 101)
+	for i := range hundredOne {
+		hundredOne[i] = fmt.Sprintf("x%d", i)
+	}
+	for name, tc := range map[string]struct {
+		path   string
+		body   any
+		status int
+		field  string
+	}{
+		"none":              {path, map[string]any{"entities": []string{}}, 422, "/entities"},
+		"missing":           {path, map[string]any{}, 422, "/entities"},
+		"over 100":          {path, map[string]any{"entities": hundredOne}, 422, "/entities"},
+		"not strings":       {path, map[string]any{"entities": []any{1}}, 422, ""},
+		"unknown field":     {path, map[string]any{"entities": []string{"d1"}, "ids": []string{"d1"}}, 422, "/ids"},
+		"bad parameter":     {path + "?delete_dependents=maybe", map[string]any{"entities": []string{"d1"}}, 422, "delete_dependents"},
+		"malformed":         {path, `{"entities":`, 400, ""},
+		"unknown run":       {path + "?run_id=r_unknown", map[string]any{"entities": []string{"d1"}}, 404, ""},
+		"unknown blueprint": {"/v1/blueprints/nosuch/bulk/entities/delete", map[string]any{"entities": []string{"d1"}}, 404, ""},
+	} {
+		t.Run(name, func(t *testing.T) { s.do("POST", tc.path, tc.body).wantError(t, tc.status, tc.field) })
+	}
+	if c := s.do("GET", "/v1/blueprints/domain/entities-count", nil); c.Body["count"] != 5.0 {
+		t.Fatalf("a refused bulk delete deleted entities: %s", c.Raw)
+	}
+
+	// All deleted: Port's answer, and the relation to d1 is cleared.
+	all := s.do("POST", path, map[string]any{"entities": []string{"d1", "d2"}}).want(t, 200)
+	if all.Raw != `{"ok":true,"deletedEntities":["d1","d2"]}`+"\n" {
+		t.Fatalf("bulk delete: %s", all.Raw)
+	}
+	s.do("GET", "/v1/blueprints/domain/entities/d1", nil).wantError(t, 404, "")
+	if svc := s.do("GET", "/v1/blueprints/service/entities/svc", nil).want(t, 200); get(svc.Body, "entity.relations.domain") != nil {
+		t.Fatalf("relation to a deleted entity: %s", svc.Raw)
+	}
+
+	// On behalf of a run, with an identifier that names no entity and one
+	// given twice: 207, the rest deleted.
+	runID := get(rc.waitFor(t, 1)[0].JSON, "run.id").(string)
+	mixed := s.do("POST", path+"?run_id="+runID, map[string]any{"entities": []string{"d3", "nope", "d3"}}).want(t, 207)
+	if mixed.Body["ok"] != false || fmt.Sprint(mixed.Body["deletedEntities"]) != "[d3]" || len(mixed.Body["errors"].([]any)) != 1 ||
+		get(mixed.Body, "errors.0.identifier") != "nope" || get(mixed.Body, "errors.0.index") != 1.0 ||
+		get(mixed.Body, "errors.0.statusCode") != 404.0 || get(mixed.Body, "errors.0.error") != "not_found" {
+		t.Fatalf("bulk delete with an unknown identifier: %s", mixed.Raw)
+	}
+	linked := s.do("GET", "/v1/audit-log?resources=entity&run_id="+runID, nil).want(t, 200)
+	if a := linked.Body["audits"].([]any); len(a) != 1 || get(a[0], "action") != "DELETE" || get(a[0], "context.entity") != "d3" {
+		t.Fatalf("changes tied to the run: %s", linked.Raw)
+	}
+
+	// delete_dependents: d5 goes with its parent d4, and naming it too is
+	// no error.
+	deps := s.do("POST", path+"?delete_dependents=true", map[string]any{"entities": []string{"d4", "d5"}}).want(t, 200)
+	if fmt.Sprint(deps.Body["deletedEntities"]) != "[d4 d5]" {
+		t.Fatalf("bulk delete with dependents: %s", deps.Raw)
+	}
+	if c := s.do("GET", "/v1/blueprints/domain/entities-count", nil); c.Body["count"] != 0.0 {
+		t.Fatalf("left: %s", c.Raw)
+	}
+
+	// One ENTITY_DELETED per entity, as the single DELETE records it, and
+	// each fired the automation once.
+	dels := s.do("GET", "/v1/audit-log?resources=entity&blueprint=domain&action=DELETE", nil).want(t, 200)
+	var deleted []string
+	for _, a := range dels.Body["audits"].([]any) {
+		deleted = append(deleted, get(a, "context.entity").(string))
+	}
+	slices.Sort(deleted)
+	if fmt.Sprint(deleted) != "[d1 d2 d3 d4 d5]" {
+		t.Fatalf("delete records: %v\n%s", deleted, dels.Raw)
+	}
+	var fired []string
+	for _, r := range rc.waitFor(t, 4) {
+		fired = append(fired, get(r.JSON, "event.context.entityIdentifier").(string))
+	}
+	rc.quiet(t, 4) // d3's deletion was the automation's own run's change
+	slices.Sort(fired)
+	if fmt.Sprint(fired) != "[d1 d2 d4 d5]" {
+		t.Fatalf("automation fired for %v", fired)
+	}
 }
