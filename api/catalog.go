@@ -73,7 +73,11 @@ func (s *Server) deleteBlueprint(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listEntities(w http.ResponseWriter, r *http.Request) error {
-	es, err := s.Catalog.Entities(r.Context(), r.PathValue("blueprint"))
+	opt, err := readOptions(r)
+	if err != nil {
+		return err
+	}
+	es, err := s.Catalog.Entities(r.Context(), r.PathValue("blueprint"), opt)
 	if err != nil {
 		return err
 	}
@@ -89,11 +93,21 @@ func (s *Server) countEntities(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getEntity(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.Catalog.Entity(r.Context(), r.PathValue("blueprint"), r.PathValue("entity"))
+	opt, err := readOptions(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.Catalog.Entity(r.Context(), r.PathValue("blueprint"), r.PathValue("entity"), opt)
 	if err != nil {
 		return err
 	}
 	return ok(w, http.StatusOK, "entity", e)
+}
+
+// readOptions reads the query parameters of entity reads.
+func readOptions(r *http.Request) (service.ReadOptions, error) {
+	exclude, err := boolParam(r, "exclude_calculated_properties")
+	return service.ReadOptions{ExcludeCalculated: exclude}, err
 }
 
 // writeOptions reads the query parameters of entity writes.

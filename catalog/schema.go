@@ -18,6 +18,8 @@ type EntitySchema struct {
 	required   []string
 	relations  map[string]berth.Relation
 	computed   map[string]string // mirror, calculation and aggregation ids → kind
+	// calculations are the compiled calculation properties (Calculate).
+	calculations []calculation
 }
 
 // CompileEntitySchema compiles bp's property definitions. It returns a 422
@@ -45,6 +47,7 @@ func CompileEntitySchema(bp *berth.Blueprint) (*EntitySchema, error) {
 	for id := range bp.AggregationProperties {
 		s.computed[id] = "aggregation"
 	}
+	s.calculations = compileCalculations(bp)
 	if err := p.err("blueprint " + bp.Identifier); err != nil {
 		return nil, err
 	}
@@ -55,7 +58,7 @@ func CompileEntitySchema(bp *berth.Blueprint) (*EntitySchema, error) {
 // blueprint matching; property values of the declared types, formats,
 // enums and limits; required properties present and not null; no
 // undeclared properties (mirror, calculation and aggregation properties are
-// computed and cannot be written); only declared relations, a single
+// computed and cannot be written: see DropComputed); only declared relations, a single
 // relation holding an identifier or null, a many relation an array of
 // identifiers (or null); required relations set. It returns a 422 naming
 // every offending field ("/properties/replicas", "/relations/domain").

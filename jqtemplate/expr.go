@@ -140,3 +140,28 @@ func (ev *evaluator) close() {
 func CheckExpr(src string) error {
 	return compileExpr(src, Location{}).err
 }
+
+// Expr is one jq expression compiled on its own, outside any template (a
+// blueprint's calculation property), as templates compile theirs.
+type Expr struct{ e *expr }
+
+// CompileExpr compiles src; see CheckExpr.
+func CompileExpr(src string) (*Expr, error) {
+	e := compileExpr(src, Location{})
+	if e.err != nil {
+		return nil, e.err
+	}
+	return &Expr{e: e}, nil
+}
+
+// Eval returns the first output of x for data (nil when there is none), or
+// why it failed. Each evaluation has DefaultExprTimeout.
+func (x *Expr) Eval(ctx context.Context, data *Data) (any, error) {
+	ev := newEvaluator(ctx, data, 0)
+	defer ev.close()
+	out, err := ev.eval(x.e)
+	if _, ok := out.(Undefined); ok || err != nil {
+		return nil, err
+	}
+	return out, nil
+}

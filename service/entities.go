@@ -22,20 +22,54 @@ type WriteOptions struct {
 // errValidationOnly rolls back a write made only to validate it.
 var errValidationOnly = errors.New("validation only")
 
-// Entity returns one entity. Errors: not_found.
-func (c *Catalog) Entity(ctx context.Context, blueprint, id string) (*berth.Entity, error) {
-	if _, err := c.db.Read().Blueprint(ctx, blueprint); err != nil {
-		return nil, err
-	}
-	return c.db.Read().Entity(ctx, blueprint, id)
+// ReadOptions are the query parameters of entity reads.
+type ReadOptions struct {
+	// ExcludeCalculated leaves calculation properties out
+	// (exclude_calculated_properties=true).
+	ExcludeCalculated bool
 }
 
-// Entities returns every entity of a blueprint. Errors: not_found.
-func (c *Catalog) Entities(ctx context.Context, blueprint string) ([]*berth.Entity, error) {
-	if _, err := c.db.Read().Blueprint(ctx, blueprint); err != nil {
+// Entity returns one entity, with its calculation properties unless
+// opt.ExcludeCalculated. Errors: not_found.
+func (c *Catalog) Entity(ctx context.Context, blueprint, id string, opt ReadOptions) (*berth.Entity, error) {
+	r := c.db.Read()
+	bp, err := c.blueprint(ctx, r, blueprint)
+	if err != nil {
 		return nil, err
 	}
-	return c.db.Read().Entities(ctx, blueprint)
+	e, err := r.Entity(ctx, blueprint, id)
+	if err != nil || opt.ExcludeCalculated {
+		return e, err
+	}
+	return c.calculated(ctx, bp, e), nil
+}
+
+// Entities returns every entity of a blueprint, with their calculation
+// properties unless opt.ExcludeCalculated. Errors: not_found.
+func (c *Catalog) Entities(ctx context.Context, blueprint string, opt ReadOptions) ([]*berth.Entity, error) {
+	r := c.db.Read()
+	bp, err := c.blueprint(ctx, r, blueprint)
+	if err != nil {
+		return nil, err
+	}
+	es, err := r.Entities(ctx, blueprint)
+	if err != nil || opt.ExcludeCalculated {
+		return es, err
+	}
+	for i, e := range es {
+		es[i] = c.calculated(ctx, bp, e)
+	}
+	return es, nil
+}
+
+// calculated returns e with the calculation properties of its blueprint bp
+// (catalog.EntitySchema.Calculate): e itself when bp has none.
+func (c *Catalog) calculated(ctx context.Context, bp *berth.Blueprint, e *berth.Entity) *berth.Entity {
+	s, err := c.entitySchema(bp)
+	if err != nil {
+		return e
+	}
+	return s.Calculate(ctx, e)
 }
 
 // CountEntities returns how many entities a blueprint has. Errors: not_found.
@@ -101,6 +135,11 @@ func (c *Catalog) createQuickly(ctx context.Context, ch Change, blueprint string
 	bp := cached.(*berth.Blueprint)
 	e, err := catalog.DecodeEntity(raw, blueprint)
 	if err != nil || len(catalog.TimerProperties(bp)) > 0 {
+		return nil, nil
+	}
+	// Calculation properties go into the event and the answer: the
+	// general path computes them.
+	if s, err := c.entitySchema(bp); err != nil || s.HasCalculations() {
 		return nil, nil
 	}
 	if e.Identifier == "" {
@@ -219,21 +258,21 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 	if old != nil {
 		e.CreatedAt, e.CreatedBy = old.CreatedAt, old.CreatedBy
 		if berth.SameContent(old, e) {
-			return old, nil
+			return c.calculated(ctx, bp, old), nil
 		}
 		e.UpdatedAt, e.UpdatedBy = berth.FormatTime(now), ch.by()
 		doc, err := q.UpdateEntity(ctx, e)
 		if err != nil {
 			return nil, err
 		}
-		return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
+		return c.calculated(ctx, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
 	}
 	stamp(e, ch, now)
 	doc, err := q.InsertEntity(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	return e, c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
+	return c.calculated(ctx, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
 }
 
 // prepareNew completes a new entity with its blueprint's defaults and
@@ -254,6 +293,7 @@ func (c *Catalog) validate(bp *berth.Blueprint, e *berth.Entity) error {
 	if err != nil {
 		return err
 	}
+	schema.DropComputed(e)
 	return schema.Validate(e)
 }
 
@@ -483,9 +523,16 @@ func withoutTarget(v any, id string) (any, bool) {
 	return v, false
 }
 
-// recordEntity records an entity change; afterDoc is after as stored.
+// recordEntity records an entity change; afterDoc is after as stored. The
+// record shows both sides with their calculation properties, as reads do,
+// so automations see them in the trigger data.
 func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity, afterDoc json.RawMessage) error {
-	if err := record(ctx, q, entityEvent(ch, now, action, before, after, afterDoc)); err != nil {
+	evBefore, evAfter := before, after
+	if s, err := c.entitySchema(bp); err == nil && s.HasCalculations() {
+		evBefore, evAfter = s.Calculate(ctx, before), s.Calculate(ctx, after)
+		afterDoc = marshalOrNil(evAfter)
+	}
+	if err := record(ctx, q, entityEvent(ch, now, action, evBefore, evAfter, afterDoc)); err != nil {
 		return err
 	}
 	return armTimers(ctx, q, bp, before, after)

@@ -61,7 +61,7 @@ func staleCache(t *testing.T, dbA, dbB *store.DB) {
 	if berth.ErrorCode(err) != berth.CodeUnprocessable {
 		t.Fatalf("create without the newly required property: %v, want unprocessable", err)
 	}
-	if _, err := a.Entity(ctx, "svc", "second"); !berth.IsNotFound(err) {
+	if _, err := a.Entity(ctx, "svc", "second", service.ReadOptions{}); !berth.IsNotFound(err) {
 		t.Fatalf("the invalid entity was stored (%v)", err)
 	}
 	e, created, err := a.CreateEntity(ctx, ch, "svc", []byte(`{"identifier":"third","properties":{"owner":"ops"}}`), service.WriteOptions{})

@@ -46,7 +46,11 @@ func (c *Catalog) Search(ctx context.Context, blueprint string, rawQuery []byte)
 	}
 	now := c.now()
 	for _, e := range all {
-		if query.Match(e, byID[e.Blueprint], now) {
+		bp := byID[e.Blueprint]
+		if bp != nil {
+			e = c.calculated(ctx, bp, e) // rules may name calculation properties
+		}
+		if query.Match(e, bp, now) {
 			res.Entities = append(res.Entities, e)
 		}
 	}
