@@ -189,15 +189,15 @@ func RelationTargets(bp *berth.Blueprint, e *berth.Entity) []RelationTarget {
 		if !ok {
 			continue
 		}
-		for _, target := range relationIDs(e.Relations[id]) {
+		for _, target := range RelationIDs(e.Relations[id]) {
 			out = append(out, RelationTarget{Relation: id, TargetBlueprint: r.Target, Identifier: target})
 		}
 	}
 	return out
 }
 
-// relationIDs returns the identifiers held by a relation value.
-func relationIDs(v any) []string {
+// RelationIDs returns the identifiers held by a relation value.
+func RelationIDs(v any) []string {
 	if s, ok := v.(string); ok {
 		if s == "" {
 			return nil

@@ -215,7 +215,7 @@ func (r *rule) related(c *matchContext) bool {
 		if rel.Target != r.blueprint || (r.required != nil && rel.Required != *r.required) {
 			continue
 		}
-		for _, target := range relationIDs(c.e.Relations[id]) {
+		for _, target := range RelationIDs(c.e.Relations[id]) {
 			if slices.Contains(r.ids, target) {
 				return true
 			}

@@ -24,12 +24,12 @@ var errValidationOnly = errors.New("validation only")
 
 // ReadOptions are the query parameters of entity reads.
 type ReadOptions struct {
-	// ExcludeCalculated leaves calculation properties out
+	// ExcludeCalculated leaves computed (mirror and calculation) properties out
 	// (exclude_calculated_properties=true).
 	ExcludeCalculated bool
 }
 
-// Entity returns one entity, with its calculation properties unless
+// Entity returns one entity, with its computed properties unless
 // opt.ExcludeCalculated. Errors: not_found.
 func (c *Catalog) Entity(ctx context.Context, blueprint, id string, opt ReadOptions) (*berth.Entity, error) {
 	r := c.db.Read()
@@ -41,10 +41,10 @@ func (c *Catalog) Entity(ctx context.Context, blueprint, id string, opt ReadOpti
 	if err != nil || opt.ExcludeCalculated {
 		return e, err
 	}
-	return c.calculated(ctx, bp, e), nil
+	return c.computed(ctx, r, bp, e), nil
 }
 
-// Entities returns every entity of a blueprint, with their calculation
+// Entities returns every entity of a blueprint, with their computed
 // properties unless opt.ExcludeCalculated. Errors: not_found.
 func (c *Catalog) Entities(ctx context.Context, blueprint string, opt ReadOptions) ([]*berth.Entity, error) {
 	r := c.db.Read()
@@ -57,19 +57,9 @@ func (c *Catalog) Entities(ctx context.Context, blueprint string, opt ReadOption
 		return es, err
 	}
 	for i, e := range es {
-		es[i] = c.calculated(ctx, bp, e)
+		es[i] = c.computed(ctx, r, bp, e)
 	}
 	return es, nil
-}
-
-// calculated returns e with the calculation properties of its blueprint bp
-// (catalog.EntitySchema.Calculate): e itself when bp has none.
-func (c *Catalog) calculated(ctx context.Context, bp *berth.Blueprint, e *berth.Entity) *berth.Entity {
-	s, err := c.entitySchema(bp)
-	if err != nil {
-		return e
-	}
-	return s.Calculate(ctx, e)
 }
 
 // CountEntities returns how many entities a blueprint has. Errors: not_found.
@@ -137,9 +127,9 @@ func (c *Catalog) createQuickly(ctx context.Context, ch Change, blueprint string
 	if err != nil || len(catalog.TimerProperties(bp)) > 0 {
 		return nil, nil
 	}
-	// Calculation properties go into the event and the answer: the
-	// general path computes them.
-	if s, err := c.entitySchema(bp); err != nil || s.HasCalculations() {
+	// Computed properties go into the event and the answer: the general
+	// path computes them.
+	if c.hasComputed(bp) {
 		return nil, nil
 	}
 	if e.Identifier == "" {
@@ -258,21 +248,21 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 	if old != nil {
 		e.CreatedAt, e.CreatedBy = old.CreatedAt, old.CreatedBy
 		if berth.SameContent(old, e) {
-			return c.calculated(ctx, bp, old), nil
+			return c.computed(ctx, q, bp, old), nil
 		}
 		e.UpdatedAt, e.UpdatedBy = berth.FormatTime(now), ch.by()
 		doc, err := q.UpdateEntity(ctx, e)
 		if err != nil {
 			return nil, err
 		}
-		return c.calculated(ctx, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
+		return c.computed(ctx, q, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
 	}
 	stamp(e, ch, now)
 	doc, err := q.InsertEntity(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	return c.calculated(ctx, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
+	return c.computed(ctx, q, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
 }
 
 // prepareNew completes a new entity with its blueprint's defaults and
@@ -528,8 +518,8 @@ func withoutTarget(v any, id string) (any, bool) {
 // so automations see them in the trigger data.
 func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity, afterDoc json.RawMessage) error {
 	evBefore, evAfter := before, after
-	if s, err := c.entitySchema(bp); err == nil && s.HasCalculations() {
-		evBefore, evAfter = s.Calculate(ctx, before), s.Calculate(ctx, after)
+	if c.hasComputed(bp) {
+		evBefore, evAfter = c.computed(ctx, q, bp, before), c.computed(ctx, q, bp, after)
 		afterDoc = marshalOrNil(evAfter)
 	}
 	if err := record(ctx, q, entityEvent(ch, now, action, evBefore, evAfter, afterDoc)); err != nil {

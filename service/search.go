@@ -48,7 +48,7 @@ func (c *Catalog) Search(ctx context.Context, blueprint string, rawQuery []byte)
 	for _, e := range all {
 		bp := byID[e.Blueprint]
 		if bp != nil {
-			e = c.calculated(ctx, bp, e) // rules may name calculation properties
+			e = c.computed(ctx, r, bp, e) // rules may name computed properties
 		}
 		if query.Match(e, bp, now) {
 			res.Entities = append(res.Entities, e)
