@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/store"
@@ -11,7 +12,11 @@ import (
 
 var runSources = []string{berth.OriginUI, berth.OriginAPI, berth.OriginAutomation}
 
-// runFilter reads the filters of GET /v1/actions/runs (spec 7.4).
+// runStatuses are the statuses of runs (spec 7.2).
+var runStatuses = []string{berth.RunWaitingForApproval, berth.RunInProgress, berth.RunSuccess, berth.RunFailure, berth.RunDeclined}
+
+// runFilter reads the filters of GET /v1/actions/runs (spec 7.4). A value a
+// parameter does not take is a 422 that names the parameter.
 func runFilter(r *http.Request) (store.RunFilter, error) {
 	q := r.URL.Query()
 	f := store.RunFilter{Action: q.Get("action"), Entity: q.Get("entity"), Blueprint: q.Get("blueprint"),
@@ -23,6 +28,12 @@ func runFilter(r *http.Request) (store.RunFilter, error) {
 	for _, src := range f.Sources {
 		if !slices.Contains(runSources, src) {
 			return f, berth.Invalid("bad query parameter", berth.FieldError{Field: "source", Message: "must be UI, API or AUTOMATION"})
+		}
+	}
+	for _, st := range f.Statuses {
+		if !slices.Contains(runStatuses, st) {
+			return f, berth.Invalid("bad query parameter", berth.FieldError{Field: "status",
+				Message: strconv.Quote(st) + " is not a run status: use " + strings.Join(runStatuses, ", ")})
 		}
 	}
 	if a := q.Get("active"); a != "" {

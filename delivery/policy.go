@@ -18,11 +18,15 @@ type Policy struct {
 // DefaultPolicy is the retry policy when none is configured.
 var DefaultPolicy = Policy{Initial: time.Second, Max: 10 * time.Minute, Attempts: 10, Jitter: 0.2}
 
+// Last reports whether attempt n (from 1) is the last one the policy
+// allows: a failure of it is final.
+func (p Policy) Last(n int) bool { return n >= p.Attempts }
+
 // Delay returns how long to wait after failed attempt n (from 1) before the
 // next one, and false when no attempt is left. serverDelay, when positive
 // (a Retry-After), is honoured up to Max. rnd returns a value in [0,1).
 func (p Policy) Delay(n int, serverDelay time.Duration, rnd func() float64) (time.Duration, bool) {
-	if n >= p.Attempts {
+	if p.Last(n) {
 		return 0, false
 	}
 	if serverDelay > 0 {

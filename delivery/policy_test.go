@@ -34,6 +34,19 @@ func TestPolicyDelay(t *testing.T) {
 	}
 }
 
+func TestPolicyLast(t *testing.T) {
+	t.Parallel()
+	p := Policy{Attempts: 3}
+	for n, want := range map[int]bool{1: false, 2: false, 3: true, 4: true} {
+		if got := p.Last(n); got != want {
+			t.Errorf("Last(%d) = %v, want %v", n, got, want)
+		}
+		if _, more := p.Delay(n, 0, nil); more == want {
+			t.Errorf("Delay(%d) says more = %v, Last says %v", n, more, want)
+		}
+	}
+}
+
 func TestPolicyJitterBounds(t *testing.T) {
 	t.Parallel()
 	p := DefaultPolicy

@@ -85,6 +85,7 @@ func (e *Engine) deliver(ctx context.Context, j store.Job, run *berth.Run, seale
 		res = delivery.Result{Outcome: delivery.Failed, Target: typ, Error: fmt.Sprintf("no backend delivers invocation type %q", typ)}
 	}
 	took := time.Since(start)
+	res = e.lastChance(j, res)
 	e.cfg.Observer.Delivered(Attempt{Run: run, Backend: typ, Outcome: res.Outcome.String(), Number: j.Attempts,
 		Start: start, Took: took, StatusCode: res.StatusCode, Error: res.Error})
 	attempt := &berth.Attempt{At: berth.FormatTime(start), DurationMS: took.Milliseconds(), Target: res.Target,
@@ -95,6 +96,19 @@ func (e *Engine) deliver(ctx context.Context, j store.Job, run *berth.Run, seale
 	return e.db.Write(ctx, func(q *store.Queries) error {
 		return e.recordAttempt(ctx, q, j, run.ID, attempt, res)
 	})
+}
+
+// lastChance turns the retryable failure of the last attempt the policy
+// allows into a permanent one, before the attempt is reported and recorded,
+// so that both say "failed" (no retry follows) and the run fails.
+func (e *Engine) lastChance(j store.Job, res delivery.Result) delivery.Result {
+	if res.Outcome != delivery.Retry || !e.cfg.Policy.Last(j.Attempts) {
+		return res
+	}
+	res.Outcome = delivery.Failed
+	res.Finish = &delivery.Finish{Status: berth.RunFailure,
+		Summary: fmt.Sprintf("Delivery failed after %d attempts: %s", j.Attempts, describe(res))}
+	return res
 }
 
 // plain reports whether a delivery's result only needs its attempt recorded
@@ -117,15 +131,15 @@ func (e *Engine) recordAttempt(ctx context.Context, q *store.Queries, j store.Jo
 	switch res.Outcome {
 	case delivery.Retry:
 		delay, more := e.cfg.Policy.Delay(j.Attempts, res.RetryAfter, nil)
-		if more {
-			msg := fmt.Sprintf("delivery attempt %d failed (%s); retrying in %s", j.Attempts, describe(res), delay.Round(time.Millisecond))
-			if err := service.AddRunLog(ctx, q, runID, "berth", msg, now); err != nil {
-				return err
-			}
-			return q.RetryJob(ctx, j.ID, e.worker, now.Add(delay), describe(res))
+		if !more { // a safeguard: deliver has made the last attempt's retry a failure (lastChance)
+			res = e.lastChance(j, res)
+			break
 		}
-		res.Finish = &delivery.Finish{Status: berth.RunFailure,
-			Summary: fmt.Sprintf("Delivery failed after %d attempts: %s", j.Attempts, describe(res))}
+		msg := fmt.Sprintf("delivery attempt %d failed (%s); retrying in %s", j.Attempts, describe(res), delay.Round(time.Millisecond))
+		if err := service.AddRunLog(ctx, q, runID, "berth", msg, now); err != nil {
+			return err
+		}
+		return q.RetryJob(ctx, j.ID, e.worker, now.Add(delay), describe(res))
 	case delivery.Failed:
 		if res.Finish == nil {
 			res.Finish = &delivery.Finish{Status: berth.RunFailure, Summary: "Delivery failed: " + describe(res)}

@@ -3,6 +3,7 @@ package netguard
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -194,5 +195,61 @@ func TestNewClientDefaults(t *testing.T) {
 	}
 	if c := NewClient(Guard{}, 5*time.Second, 0); c.Timeout != 5*time.Second {
 		t.Errorf("Timeout = %v, want 5s", c.Timeout)
+	}
+}
+
+// A redirect that net/http would follow with another method or without the
+// body (301, 302 and 303 turn a POST into a GET without body) is not
+// followed: the 3xx is the answer. 307 and 308 keep both and are followed,
+// as are 301-303 of a GET without body.
+func TestClientFollowsOnlyRedirectsThatKeepTheRequest(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		method, body string
+		status       int
+		follow       bool
+	}{
+		{"POST", `{"a":1}`, http.StatusMovedPermanently, false},
+		{"POST", `{"a":1}`, http.StatusFound, false},
+		{"POST", `{"a":1}`, http.StatusSeeOther, false},
+		{"POST", "", http.StatusFound, false},   // would become a GET
+		{"DELETE", "", http.StatusFound, false}, // likewise
+		{"PUT", `{"a":1}`, http.StatusSeeOther, false},
+		{"GET", `{"a":1}`, http.StatusFound, false}, // would lose its body
+		{"GET", "", http.StatusFound, true},
+		{"HEAD", "", http.StatusMovedPermanently, true},
+		{"POST", `{"a":1}`, http.StatusTemporaryRedirect, true},
+		{"PATCH", `{"a":1}`, http.StatusPermanentRedirect, true},
+	} {
+		name := fmt.Sprintf("%s %q %d", tt.method, tt.body, tt.status)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var landed atomic.Value
+			mux := http.NewServeMux()
+			mux.Handle("/hook", http.RedirectHandler("/landing", tt.status))
+			mux.HandleFunc("/landing", func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				landed.Store(r.Method + " " + string(b))
+			})
+			srv, _ := serverOn(t, "127.0.0.1", mux)
+			req, err := http.NewRequestWithContext(t.Context(), tt.method, srv.URL+"/hook", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := NewClient(Guard{AllowPrivate: true}, 0, 0).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if !tt.follow {
+				if resp.StatusCode != tt.status || landed.Load() != nil {
+					t.Fatalf("status %d, landing got %v; want the %d itself and nothing sent on", resp.StatusCode, landed.Load(), tt.status)
+				}
+				return
+			}
+			if want := tt.method + " " + tt.body; resp.StatusCode != 200 || landed.Load() != want {
+				t.Fatalf("status %d, landing got %v; want 200 and %q", resp.StatusCode, landed.Load(), want)
+			}
+		})
 	}
 }

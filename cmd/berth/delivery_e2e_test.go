@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,10 +79,24 @@ func TestDeliveryGivesUp(t *testing.T) {
 	s := startEngine(t, "BERTH_DELIVERY_INITIAL_BACKOFF", "10ms", "BERTH_DELIVERY_ATTEMPTS", "3")
 	down := newReceiver(t, 500, 500, 500, 500, 500)
 	s.do("POST", "/v1/actions", webhookAutomation("down", down.URL, false)).want(t, 201)
+	before := s.scrape()
 	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e"}).want(t, 201)
 	run := waitStatus(t, s, "down", "FAILURE")
 	if len(run["attempts"].([]any)) != 3 || !strings.Contains(run["summary"].(string), "after 3 attempts") {
 		t.Fatalf("exhausted run: %v", run)
+	}
+	// The last attempt is not followed by a retry: it failed.
+	for i, want := range []string{"retry", "retry", "failed"} {
+		if a := run["attempts"].([]any)[i]; get(a, "outcome") != want || get(a, "statusCode") != 500.0 {
+			t.Errorf("attempt %d: %v, want outcome %s", i+1, a, want)
+		}
+	}
+	after := s.scrape()
+	for outcome, want := range map[string]float64{"retry": 2, "failed": 1, "delivered": 0} {
+		series := `berth_delivery_attempts_total{backend="WEBHOOK",outcome="` + outcome + `"}`
+		if got := after[series] - before[series]; got != want {
+			t.Errorf("%s moved by %v, want %v", series, got, want)
+		}
 	}
 	logs := s.do("GET", "/v1/actions/runs/"+run["id"].(string)+"/logs", nil).want(t, 200).Body["runLogs"].([]any)
 	if len(logs) != 2 || !strings.Contains(get(logs[0], "message").(string), "retrying") {
@@ -146,5 +163,65 @@ func TestWebhookBodyIsNotHTMLEscaped(t *testing.T) {
 	}
 	if err := signing.VerifyHeaders([]byte(testClientSecret), got.Header, got.Body, time.Minute, time.Now()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebhookRedirects: a 302 would have Go resend the signed POST as a GET
+// without body, whose signatures no longer verify, so berth does not follow
+// it: the redirect is the endpoint's answer and a synchronized run fails
+// saying where it pointed. A 307 resends the same signed request and is
+// followed.
+func TestWebhookRedirects(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	landing := newReceiver(t)
+	redirects := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		http.Redirect(w, r, landing.URL+"/landed"+r.URL.Path, status)
+	}))
+	t.Cleanup(redirects.Close)
+	s.do("POST", "/v1/actions", webhookAutomation("moved", redirects.URL+"/302", true)).want(t, 201)
+	s.do("POST", "/v1/actions", webhookAutomation("kept", redirects.URL+"/307", true)).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e"}).want(t, 201)
+
+	moved := waitStatus(t, s, "moved", "FAILURE")
+	summary, _ := moved["summary"].(string)
+	if !strings.Contains(summary, "redirected") || !strings.Contains(summary, landing.URL+"/landed/302") {
+		t.Fatalf("summary %q does not say where the webhook redirected", summary)
+	}
+	if atts := moved["attempts"].([]any); len(atts) != 1 || get(atts[0], "outcome") != "failed" || get(atts[0], "statusCode") != 302.0 {
+		t.Fatalf("attempts: %v", atts)
+	}
+	waitStatus(t, s, "kept", "SUCCESS")
+	got := landing.requests()
+	if len(got) != 1 || got[0].Path != "/landed/307" || got[0].Method != "POST" || len(got[0].Body) == 0 {
+		t.Fatalf("the redirect target got %v, want the 307's POST only", got)
+	}
+	if err := signing.VerifyHeaders([]byte(testClientSecret), got[0].Header, got[0].Body, time.Minute, time.Now()); err != nil {
+		t.Fatalf("followed 307: %v", err)
+	}
+}
+
+// TestWebhookTemplatedMethod: a templated method is checked once rendered;
+// one outside spec 6.1's fails the run without a request.
+func TestWebhookTemplatedMethod(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	traced, put := newReceiver(t), newReceiver(t)
+	for id, rc := range map[string]*receiver{"TRACE": traced, "PUT": put} {
+		a := webhookAutomation(strings.ToLower(id), rc.URL, true)
+		a["invocationMethod"].(map[string]any)["method"] = `{{ "` + id + `" }}`
+		s.do("POST", "/v1/actions", a).want(t, 201)
+	}
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "e"}).want(t, 201)
+
+	failed := waitStatus(t, s, "trace", "FAILURE")
+	if summary, _ := failed["summary"].(string); !strings.Contains(summary, `"TRACE"`) {
+		t.Fatalf("summary %q does not name the method", summary)
+	}
+	traced.quiet(t, 0)
+	waitStatus(t, s, "put", "SUCCESS")
+	if got := put.requests(); len(got) != 1 || got[0].Method != "PUT" {
+		t.Fatalf("templated PUT sent %v", got)
 	}
 }

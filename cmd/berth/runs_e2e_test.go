@@ -211,6 +211,10 @@ func TestRunReporting(t *testing.T) {
 	if get(run, "status") != "SUCCESS" || get(run, "endedAt") == nil || get(run, "summary") != "1 of 3" {
 		t.Fatalf("finished run: %v", run)
 	}
+	if found := s.do("GET", "/v1/actions/runs?status=SUCCESS&action=deploy", nil).want(t, 200).Body["runs"].([]any); len(found) != 1 {
+		t.Fatalf("status=SUCCESS found %v", found)
+	}
+	s.do("GET", "/v1/actions/runs?status=BOGUS", nil).wantError(t, 422, "status")
 	logs := s.do("GET", path+"/logs", nil).want(t, 200).Body["runLogs"].([]any)
 	if len(logs) != 2 || get(logs[0], "message") != "rolling out" || get(logs[1], "message") != "done" {
 		t.Fatalf("logs: %v", logs)

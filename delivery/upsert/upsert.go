@@ -96,11 +96,7 @@ func change(req delivery.Request) service.Change {
 func (b *Backend) writeFailure(req delivery.Request, target string, err error) delivery.Result {
 	var e *berth.Error
 	if errors.As(err, &e) && e.Code != berth.CodeInternal {
-		msg := e.Message
-		for _, f := range e.Fields {
-			msg += "; " + strings.TrimPrefix(f.Field, "/") + ": " + f.Message
-		}
-		return failed(target, "Upserting the entity failed: "+msg)
+		return failed(target, "Upserting the entity failed: "+describe(e))
 	}
 	log := b.Log
 	if log == nil {
@@ -108,6 +104,26 @@ func (b *Backend) writeFailure(req delivery.Request, target string, err error) d
 	}
 	log.Error("UPSERT_ENTITY write failed; retrying", "run", req.Run.ID, "attempt", req.Attempt, "err", err)
 	return delivery.Result{Outcome: delivery.Retry, Target: target, Error: "the catalog write failed unexpectedly (the server log has the details)"}
+}
+
+// describe is a validation error's message followed by its field errors,
+// each once: the catalog's message already says the first one.
+func describe(e *berth.Error) string {
+	msg := e.Message
+	for _, f := range e.Fields {
+		said := f.Message
+		if f.Field != "" {
+			said = f.Field + ": " + f.Message
+		}
+		switch {
+		case strings.Contains(e.Message, said):
+		case f.Field == "":
+			msg += "; " + f.Message
+		default:
+			msg += "; " + strings.TrimPrefix(f.Field, "/") + ": " + f.Message
+		}
+	}
+	return msg
 }
 
 func failed(target, msg string) delivery.Result {

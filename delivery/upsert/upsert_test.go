@@ -74,6 +74,9 @@ func TestSelfServiceRunWritesAsItsUser(t *testing.T) {
 func TestFailures(t *testing.T) {
 	t.Parallel()
 	invalid := berth.Invalid("the entity does not match its blueprint", berth.FieldError{Field: "/properties/tier", Message: "must be a number"})
+	catalogInvalid := berth.Invalid(`invalid entity: /properties/language: must be one of "Go", "Python" (and 1 more problem)`,
+		berth.FieldError{Field: "/properties/language", Message: `must be one of "Go", "Python"`},
+		berth.FieldError{Field: "/properties/tier", Message: "must be a number"})
 	for _, tc := range []struct {
 		name, payload string
 		err           error
@@ -84,6 +87,9 @@ func TestFailures(t *testing.T) {
 		{"no identifier", `{"blueprintIdentifier":"service","mapping":{"title":"x"}}`, nil, delivery.Failed, "no identifier"},
 		{"not an object", `{"blueprintIdentifier":"service","mapping":[1]}`, nil, delivery.Failed, "not a JSON object"},
 		{"invalid", `{"blueprintIdentifier":"service","mapping":{"identifier":"x"}}`, invalid, delivery.Failed, "does not match its blueprint; properties/tier: must be a number"},
+		// The catalog's message already names its first field error.
+		{"message names the first field", `{"blueprintIdentifier":"service","mapping":{"identifier":"x"}}`, catalogInvalid, delivery.Failed, `language: must be one of "Go", "Python"`},
+		{"second field listed once", `{"blueprintIdentifier":"service","mapping":{"identifier":"x"}}`, catalogInvalid, delivery.Failed, "properties/tier: must be a number"},
 		{"store down", `{"blueprintIdentifier":"service","mapping":{"identifier":"x"}}`, errors.New("database is locked at 10.0.0.3"), delivery.Retry, ""},
 	} {
 		res := deliver(upsert.New(&catalog{err: tc.err}, nil), &berth.Run{ID: "r_1"}, tc.payload)
@@ -93,6 +99,9 @@ func TestFailures(t *testing.T) {
 		}
 		if tc.summary != "" && (res.Finish == nil || res.Finish.Status != berth.RunFailure || !strings.Contains(res.Finish.Summary, tc.summary)) {
 			t.Errorf("%s: finish %+v, want a FAILURE saying %q", tc.name, res.Finish, tc.summary)
+		}
+		if tc.summary != "" && strings.Count(res.Finish.Summary, tc.summary) != 1 {
+			t.Errorf("%s: summary %q says %q more than once", tc.name, res.Finish.Summary, tc.summary)
 		}
 		if strings.Contains(res.Error, "10.0.0.3") {
 			t.Errorf("%s: internal details shown: %q", tc.name, res.Error)

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,12 +54,19 @@ type invocation struct {
 
 // Deliver sends one request and classifies the answer: 2xx is delivered
 // (and finishes a synchronized run with SUCCESS); network errors, 408, 429
-// and 5xx are retried on asynchronous runs; anything else is permanent.
+// and 5xx are retried on asynchronous runs; anything else is permanent, a
+// redirect the client would not follow included. A rendered method outside
+// spec 6.1's fails the run before anything is sent.
 func (b *Backend) Deliver(ctx context.Context, req delivery.Request) delivery.Result {
 	var inv invocation
 	if err := json.Unmarshal(req.Payload, &inv); err != nil {
 		return delivery.Result{Outcome: delivery.Failed, Error: "the rendered invocation is not a WEBHOOK invocation: " + err.Error()}
 	}
+	method, err := requestMethod(inv.Method)
+	if err != nil {
+		return delivery.Result{Outcome: delivery.Failed, Target: inv.URL, Error: err.Error()}
+	}
+	inv.Method = method
 	if inv.Agent {
 		if b.Agent != nil {
 			return b.Agent.Deliver(ctx, req)
@@ -82,15 +91,11 @@ func (b *Backend) request(ctx context.Context, req delivery.Request, inv *invoca
 	if inv.URL == "" {
 		return nil, errors.New("the rendered url is empty")
 	}
-	method := strings.ToUpper(strings.TrimSpace(inv.Method))
-	if method == "" {
-		method = http.MethodPost
-	}
 	body := []byte(nil)
 	if len(inv.Body) > 0 && string(inv.Body) != "null" {
 		body = inv.Body // exactly the rendered bytes: what the signature covers
 	}
-	r, err := http.NewRequestWithContext(ctx, method, inv.URL, bytes.NewReader(body))
+	r, err := http.NewRequestWithContext(ctx, inv.Method, inv.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("the rendered url %q is not a valid request target: %w", inv.URL, err)
 	}
@@ -113,6 +118,22 @@ func (b *Backend) request(ctx context.Context, req delivery.Request, inv *invoca
 	}
 	r.Header.Set("User-Agent", "berth-webhook/1")
 	return r, nil
+}
+
+// methods are the methods a WEBHOOK invocation may use (spec 6.1).
+var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodGet, http.MethodDelete}
+
+// requestMethod checks a rendered method (a template may render anything)
+// and returns it in upper case, POST when it is empty.
+func requestMethod(rendered string) (string, error) {
+	method := strings.ToUpper(strings.TrimSpace(rendered))
+	if method == "" {
+		return http.MethodPost, nil
+	}
+	if !slices.Contains(methods, method) {
+		return "", fmt.Errorf("the rendered method %q is not one a webhook may use: use POST, PUT, PATCH, GET or DELETE", rendered)
+	}
+	return method, nil
 }
 
 func (b *Backend) now() time.Time {
@@ -141,6 +162,9 @@ func (b *Backend) networkFailure(inv invocation, err error) delivery.Result {
 
 func classify(inv invocation, resp *http.Response, answer []byte) delivery.Result {
 	res := delivery.Result{Target: inv.URL, StatusCode: resp.StatusCode, Response: string(answer)}
+	if where, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return notFollowed(inv, res, where, answer)
+	}
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if inv.Synchronized {
 		// The run ends with the answer, whatever it is (spec 6.1).
@@ -164,6 +188,25 @@ func classify(inv invocation, resp *http.Response, answer []byte) delivery.Resul
 	default:
 		res.Outcome = delivery.Failed
 		res.Error = "Failed to invoke the webhook with status code: " + strconv.Itoa(resp.StatusCode)
+	}
+	return res
+}
+
+// notFollowed is the result of a redirect the client did not follow (see
+// netguard.NewClient): a 301, 302 or 303 would have resent the request as a
+// GET without its body, which is not what was signed. It is the endpoint's
+// answer, and a failure: a synchronized run ends with it.
+func notFollowed(inv invocation, res delivery.Result, where *url.URL, answer []byte) delivery.Result {
+	msg := fmt.Sprintf("The webhook redirected (status code %d) to %s", res.StatusCode, where.Redacted())
+	switch res.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
+		msg += "; berth does not follow a redirect that turns the request into a GET without its body, which the signature covers"
+	default:
+		msg += "; the redirect was not followed"
+	}
+	res.Outcome, res.Error = delivery.Failed, msg
+	if inv.Synchronized {
+		res.Finish = &delivery.Finish{Status: berth.RunFailure, Summary: msg, Response: responseValue(answer)}
 	}
 	return res
 }

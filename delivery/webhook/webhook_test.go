@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -195,10 +196,13 @@ func TestRedirectsAreGuarded(t *testing.T) {
 
 	guard := netguard.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}}
 	b := webhook.New(netguard.NewClient(guard, 2*time.Second, 0))
-	for _, path := range []string{"/to-loopback", "/to-metadata"} {
-		res := deliver(t, b, `{"type":"WEBHOOK","url":"`+outer.URL+path+`","body":{}}`)
+	for _, payload := range []string{
+		`{"type":"WEBHOOK","url":"` + outer.URL + `/to-loopback","method":"GET"}`, // a 302 is followed for a GET without body
+		`{"type":"WEBHOOK","url":"` + outer.URL + `/to-metadata","body":{}}`,
+	} {
+		res := deliver(t, b, payload)
 		if res.Outcome != delivery.Failed || !strings.Contains(res.Error, "refused to connect") || len(res.Logs) == 0 {
-			t.Errorf("redirect %s: %+v, want a permanent refusal", path, res)
+			t.Errorf("redirect %s: %+v, want a permanent refusal", payload, res)
 		}
 	}
 	if n := len(innerHits()); n != 0 {
@@ -210,10 +214,89 @@ func TestRedirectsAreGuarded(t *testing.T) {
 	mu.Lock()
 	hops = 0
 	mu.Unlock()
-	res := deliver(t, b, `{"type":"WEBHOOK","url":"`+outer.URL+`/loop/0"}`)
+	res := deliver(t, b, `{"type":"WEBHOOK","url":"`+outer.URL+`/loop/0","method":"GET"}`)
 	mu.Lock()
 	defer mu.Unlock()
 	if res.Outcome != delivery.Failed || !strings.Contains(res.Error, "redirects") || hops != 4 {
 		t.Fatalf("redirect loop: %+v after %d requests, want a failure after the original request and 3 redirects", res, hops)
+	}
+}
+
+// TestRedirectThatWouldDropTheBodyIsTheAnswer: a 301, 302 or 303 would turn
+// the signed POST into a GET without body (whose signature no longer
+// verifies), so it is not followed: the attempt fails saying where the
+// endpoint redirected, and a synchronized run ends with it. A 307 or 308
+// resends the same signed request and is followed.
+func TestRedirectThatWouldDropTheBodyIsTheAnswer(t *testing.T) {
+	t.Parallel()
+	landing, landed := target(t, 200, `{"ok":true}`, 0)
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther} {
+		for _, sync := range []bool{false, true} {
+			redirect := httptest.NewServer(http.RedirectHandler(landing.URL+"/moved", status))
+			t.Cleanup(redirect.Close)
+			res := deliver(t, allowed(), fmt.Sprintf(`{"type":"WEBHOOK","url":%q,"synchronized":%v,"body":{"a":1}}`, redirect.URL, sync))
+			if res.Outcome != delivery.Failed || res.StatusCode != status ||
+				!strings.Contains(res.Error, "redirected") || !strings.Contains(res.Error, landing.URL+"/moved") {
+				t.Errorf("%d sync=%v: %+v, want a failure saying where it redirected", status, sync, res)
+			}
+			if sync && (res.Finish == nil || res.Finish.Status != berth.RunFailure || res.Finish.Summary != res.Error) {
+				t.Errorf("%d synchronized: finish %+v, want FAILURE with the redirect as summary", status, res.Finish)
+			}
+		}
+	}
+	if n := len(landed()); n != 0 {
+		t.Fatalf("the redirect target got %d requests, want none", n)
+	}
+
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		redirect := httptest.NewServer(http.RedirectHandler(landing.URL+"/moved", status))
+		t.Cleanup(redirect.Close)
+		res := deliver(t, allowed(), `{"type":"WEBHOOK","url":"`+redirect.URL+`","synchronized":true,"body":{"a":1}}`)
+		if res.Outcome != delivery.Delivered || res.Finish == nil || res.Finish.Status != berth.RunSuccess {
+			t.Errorf("%d: %+v, want the redirect followed to a SUCCESS", status, res)
+		}
+	}
+	hits := landed()
+	if len(hits) != 2 {
+		t.Fatalf("the redirect target got %d requests, want 2", len(hits))
+	}
+	for _, h := range hits {
+		if h.method != "POST" || string(h.body) != `{"a":1}` {
+			t.Errorf("followed redirect sent %s %q", h.method, h.body)
+		}
+		if err := signing.VerifyHeaders(secret, h.header, h.body, time.Minute, time.Now()); err != nil {
+			t.Errorf("followed redirect: %v", err)
+		}
+	}
+}
+
+// TestRendersOnlyAllowedMethods: the method may be a template, so what it
+// renders is checked before anything is sent (spec 6.1).
+func TestRendersOnlyAllowedMethods(t *testing.T) {
+	t.Parallel()
+	srv, hits := target(t, 200, "", 0)
+	for _, method := range []string{"TRACE", "CONNECT", "OPTIONS", "HEAD", "POST GET", "PURGE"} {
+		for _, agent := range []bool{false, true} {
+			payload := fmt.Sprintf(`{"type":"WEBHOOK","url":%q,"agent":%v,"method":%q,"body":{}}`, srv.URL, agent, method)
+			res := deliver(t, allowed(), payload)
+			if res.Outcome != delivery.Failed || !strings.Contains(res.Error, strconv.Quote(method)) || !strings.Contains(res.Error, "POST, PUT, PATCH, GET or DELETE") {
+				t.Errorf("method %q agent=%v: %+v, want a permanent failure naming the method", method, agent, res)
+			}
+		}
+	}
+	if n := len(hits()); n != 0 {
+		t.Fatalf("the target got %d requests, want none", n)
+	}
+	for _, method := range []string{"", "post", " Patch ", "GET", "DELETE"} {
+		res := deliver(t, allowed(), fmt.Sprintf(`{"type":"WEBHOOK","url":%q,"method":%q}`, srv.URL, method))
+		if res.Outcome != delivery.Delivered {
+			t.Errorf("method %q: %+v", method, res)
+		}
+	}
+	want := []string{"POST", "POST", "PATCH", "GET", "DELETE"}
+	for i, h := range hits() {
+		if h.method != want[i] {
+			t.Errorf("request %d sent as %s, want %s", i, h.method, want[i])
+		}
 	}
 }
