@@ -128,13 +128,9 @@ func (a *applier) bootstrap(ctx context.Context) error {
 		if a.dryRun || it.kind == kindEntity {
 			continue
 		}
-		bare := make(map[string]any, len(it.doc))
-		for k, v := range it.doc {
-			switch k {
-			case "relations", "mirrorProperties", "aggregationProperties", "calculationProperties":
-			default:
-				bare[k] = v
-			}
+		bare, err := marshalJSON(it.body.without("relations", "mirrorProperties", "aggregationProperties", "calculationProperties"))
+		if err != nil {
+			return fmt.Errorf("%s (%s): %w", it.name(), it.source, err)
 		}
 		if _, err := a.c.api.Do(ctx, http.MethodPost, "/v1/blueprints", nil, bare); err != nil {
 			return fmt.Errorf("%s (%s), created without its relations first: %w", it.name(), it.source, err)
@@ -151,10 +147,14 @@ func (a *applier) applyOne(ctx context.Context, it *item) (string, error) {
 	if it.kind == kindEntity && a.plan.cyclic[it] {
 		query = url.Values{"create_missing_related_entities": {"true"}}
 	}
+	body, err := marshalJSON(it.body)
+	if err != nil {
+		return "", err
+	}
 	resp, err := a.c.api.Do(ctx, http.MethodGet, path, nil, nil)
 	if client.IsNotFound(err) {
 		if !a.dryRun {
-			if _, err := a.c.api.Do(ctx, http.MethodPost, coll.path, query, it.doc); err != nil {
+			if _, err := a.c.api.Do(ctx, http.MethodPost, coll.path, query, body); err != nil {
 				return "", err
 			}
 		}
@@ -163,8 +163,12 @@ func (a *applier) applyOne(ctx context.Context, it *item) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var raw json.RawMessage
+	if err := resp.Decode(coll.objectKey, &raw); err != nil {
+		return "", err
+	}
 	var current map[string]any
-	if err := resp.Decode(coll.objectKey, &current); err != nil {
+	if err := json.Unmarshal(raw, &current); err != nil {
 		return "", err
 	}
 	if it.kind == kindEntity {
@@ -178,18 +182,31 @@ func (a *applier) applyOne(ctx context.Context, it *item) (string, error) {
 	if a.created[it] {
 		outcome = "created"
 	}
-	if same(it.doc, current) {
+	if same(it.doc, current) && a.sameOrder(it, raw) {
 		if a.created[it] {
 			return outcome, nil
 		}
 		return "unchanged", nil
 	}
 	if !a.dryRun {
-		if _, err := a.c.api.Do(ctx, http.MethodPut, path, query, it.doc); err != nil {
+		if _, err := a.c.api.Do(ctx, http.MethodPut, path, query, body); err != nil {
 			return "", err
 		}
 	}
 	return outcome, nil
+}
+
+// sameOrder reports whether the server holds it with its keys in the
+// file's order. Only actions and automations are compared so: the server
+// keeps their definitions as they were written, and the order of a
+// template's keys decides which wins around a spreadValue(). Blueprints and
+// entities come back with sorted keys, and their order means nothing.
+func (a *applier) sameOrder(it *item, current json.RawMessage) bool {
+	if it.kind != kindAction && it.kind != kindAutomation {
+		return true
+	}
+	c, err := decodeOrdered(current)
+	return err == nil && sameOrder(it.body, c)
 }
 
 // blueprint returns a blueprint as stored (or, in a dry run, as this apply

@@ -140,10 +140,11 @@ func (c *command) fail(err error) int {
 }
 
 func exitCodeOf(err error) int {
+	var notFound *notFoundError
 	switch {
 	case err == nil:
 		return ExitOK
-	case client.IsNotFound(err):
+	case client.IsNotFound(err), errors.As(err, &notFound):
 		return ExitNotFound
 	}
 	return ExitError

@@ -13,8 +13,9 @@ const deleteUsage = `berth delete KIND ID... [-b BLUEPRINT] [--delete-dependents
 Deletes the objects named, without asking. KIND is blueprints, actions,
 automations or entities (with -b BLUEPRINT, or IDs written BLUEPRINT/ID).
 Without an ID nothing is deleted, except all the entities of one blueprint
-with --all. Exit status: 0 deleted, 1 refused, 2 usage error, 3 an ID does
-not exist (the others are still deleted).`
+with --all; actions deletes only self-service actions, automations only
+automations. Exit status: 0 deleted, 1 refused, 2 usage error, 3 an ID does
+not exist or is of the other kind (the others are still deleted).`
 
 func deleteCmd(ctx context.Context, c *command, args []string) int {
 	fs := c.flags(deleteUsage)
@@ -55,6 +56,13 @@ func deleteCmd(ctx context.Context, c *command, args []string) int {
 		bp, id := splitEntityRef(ref, *blueprint)
 		if kind == kindEntity && bp == "" {
 			return c.usageError("entity %q: name its blueprint with -b or write BLUEPRINT/%s", id, id)
+		}
+		if kind == kindAction || kind == kindAutomation {
+			// One /v1/actions holds both kinds: delete only the kind named.
+			if _, _, err := getOne(ctx, c, kind, "", id); err != nil {
+				worst = worse(worst, c.fail(err))
+				continue
+			}
 		}
 		if _, err := c.api.Do(ctx, http.MethodDelete, objectPath(kind, bp, id), query, nil); err != nil {
 			worst = worse(worst, c.fail(err))

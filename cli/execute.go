@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,8 +20,8 @@ that is valid JSON (3, true, ["a"], {"k": 1}) is sent as that JSON value,
 anything else as a string. --inputs reads the inputs from a JSON or
 YAML object. --wait prints the run's log until it ends. Exit status: 0 run
 created (with --wait: ended SUCCESS), 1 refused (the bad inputs are
-listed), 2 usage error, 3 the action or entity does not exist, 4 with
---wait the run ended FAILURE or DECLINED.`
+listed; an automation; a bad --inputs file), 2 usage error, 3 the action or
+entity does not exist, 4 with --wait the run ended FAILURE or DECLINED.`
 
 func execute(ctx context.Context, c *command, args []string) int {
 	fs := c.flags(executeUsage)
@@ -38,33 +39,45 @@ func execute(ctx context.Context, c *command, args []string) int {
 	if len(rest) != 1 {
 		return c.usageError("name one ACTION")
 	}
+	pairs, err := parseInputPairs(inputs)
+	if err != nil {
+		return c.usageError("%v", err)
+	}
+	fromFile, err := readInputsFile(*inputsFile)
+	if err != nil {
+		return c.fail(err) // a bad file, not a bad command line
+	}
 	types, err := inputTypes(ctx, c, rest[0])
 	if err != nil {
 		return c.fail(err)
 	}
-	props, err := readInputs(*inputsFile, inputs, types)
-	if err != nil {
-		return c.usageError("%v", err)
-	}
-	body := map[string]any{"properties": props}
+	body := orderedObject{{"properties", mergeInputs(fromFile, pairs, types)}}
 	if *entity != "" {
-		body["entity"] = *entity
+		body = append(body, member{"entity", *entity})
+	}
+	payload, err := marshalJSON(body)
+	if err != nil {
+		return c.fail(err)
 	}
 	var q url.Values
 	if *runAs != "" {
 		q = url.Values{"run_as": {*runAs}}
 	}
-	resp, err := c.api.Do(ctx, http.MethodPost, "/v1/actions/"+url.PathEscape(rest[0])+"/runs", q, body)
+	resp, err := c.api.Do(ctx, http.MethodPost, "/v1/actions/"+url.PathEscape(rest[0])+"/runs", q, payload)
 	if err != nil {
 		return c.fail(err)
 	}
+	var raw json.RawMessage
 	var run obj
-	if err := resp.Decode("run", &run); err != nil {
+	if err := resp.Decode("run", &raw); err != nil {
+		return c.fail(err)
+	}
+	if err := json.Unmarshal(raw, &run); err != nil {
 		return c.fail(err)
 	}
 	if !*wait {
 		columns, row := columnsOf(kindRun)
-		if err := c.printValue(run, []obj{run}, columns, row); err != nil {
+		if err := c.printValue(raw, []obj{run}, columns, row); err != nil {
 			return c.fail(err)
 		}
 		return ExitOK
@@ -73,7 +86,7 @@ func execute(ctx context.Context, c *command, args []string) int {
 	f := &logFollower{c: c, id: str(run, "id"), interval: *interval}
 	exit := f.run(ctx, true, c.output == "table")
 	if c.output != "table" && (exit == ExitOK || exit == ExitRunFailed) {
-		final, err := getOne(ctx, c, kindRun, "", f.id)
+		_, final, err := fetch(ctx, c, kindRun, "", f.id)
 		if err != nil {
 			return c.fail(err)
 		}
@@ -84,13 +97,19 @@ func execute(ctx context.Context, c *command, args []string) int {
 	return exit
 }
 
-// inputTypes returns the type of each of an action's inputs.
+// inputTypes returns the type of each of an action's inputs. Automations
+// are refused: only self-service actions are executed.
 func inputTypes(ctx context.Context, c *command, action string) (map[string]string, error) {
-	a, err := getOne(ctx, c, kindAction, "", action)
+	a, _, err := fetch(ctx, c, kindAction, "", action)
 	if err != nil {
 		return nil, err
 	}
-	props, _ := a["trigger"].(map[string]any)["userInputs"].(map[string]any)["properties"].(map[string]any)
+	if actionKind(a) == kindAutomation {
+		return nil, fmt.Errorf("%s is an automation: only self-service actions can be executed", action)
+	}
+	trigger, _ := a["trigger"].(map[string]any)
+	userInputs, _ := trigger["userInputs"].(map[string]any)
+	props, _ := userInputs["properties"].(map[string]any)
 	types := make(map[string]string, len(props))
 	for name := range props {
 		types[name] = str(a, "trigger", "userInputs", "properties", name, "type")
@@ -98,42 +117,60 @@ func inputTypes(ctx context.Context, c *command, action string) (map[string]stri
 	return types, nil
 }
 
-// readInputs merges the inputs of file (if any) and of NAME=VALUE pairs.
-// A VALUE is a string for string inputs, else JSON when it parses as JSON.
-func readInputs(file string, pairs []string, types map[string]string) (map[string]any, error) {
-	props := map[string]any{}
-	if file != "" {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		docs, err := decodeDocuments(raw, strings.HasSuffix(strings.ToLower(file), ".json"))
-		if err != nil {
-			return nil, fmt.Errorf("--inputs %s: %w", file, err)
-		}
-		m, ok := any(nil), false
-		if len(docs) == 1 {
-			m = docs[0]
-			_, ok = m.(map[string]any)
-		}
-		if !ok {
-			return nil, fmt.Errorf("--inputs %s: want one object of inputs", file)
-		}
-		props = m.(map[string]any)
-	}
+// inputPair is one --input NAME=VALUE.
+type inputPair struct{ name, value string }
+
+// parseInputPairs splits the --input flags.
+func parseInputPairs(pairs []string) ([]inputPair, error) {
+	out := make([]inputPair, 0, len(pairs))
 	for _, p := range pairs {
 		name, value, ok := strings.Cut(p, "=")
 		if !ok || name == "" {
 			return nil, fmt.Errorf("--input %q: want NAME=VALUE", p)
 		}
-		var v any = value
-		if types[name] != "string" {
-			var parsed any
-			if json.Unmarshal([]byte(value), &parsed) == nil {
+		out = append(out, inputPair{name, value})
+	}
+	return out, nil
+}
+
+// readInputsFile reads the object of inputs of --inputs (JSON or YAML), in
+// the order it was written; none without a file.
+func readInputsFile(file string) (orderedObject, error) {
+	if file == "" {
+		return orderedObject{}, nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--inputs: %w", err)
+	}
+	docs, err := decodeDocuments(raw, strings.HasSuffix(strings.ToLower(file), ".json"))
+	if err != nil {
+		return nil, fmt.Errorf("--inputs %s: %w", file, err)
+	}
+	if len(docs) == 1 {
+		if m, ok := docs[0].(orderedObject); ok {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("--inputs %s: want one object of inputs", file)
+}
+
+// mergeInputs adds the NAME=VALUE pairs to the inputs of the file (a pair
+// wins). A VALUE is a string for string inputs, else JSON when it parses
+// as JSON.
+func mergeInputs(fromFile orderedObject, pairs []inputPair, types map[string]string) orderedObject {
+	props := slices.Clone(fromFile)
+	if props == nil {
+		props = orderedObject{}
+	}
+	for _, p := range pairs {
+		var v any = p.value
+		if types[p.name] != "string" {
+			if parsed, err := decodeOrdered([]byte(p.value)); err == nil {
 				v = parsed
 			}
 		}
-		props[name] = v
+		props.set(p.name, v)
 	}
-	return props, nil
+	return props
 }

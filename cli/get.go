@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 )
@@ -11,7 +12,8 @@ const getUsage = `berth get KIND [ID...] [-b BLUEPRINT] [-o table|json|yaml]
 Lists the objects of a kind, or shows the ones named. KIND is blueprints,
 actions (self-service), automations, entities (with -b BLUEPRINT, or IDs
 written BLUEPRINT/ID) or runs. -o yaml prints what berth apply takes back.
-Exit status: 0 shown, 1 error, 2 usage error, 3 an ID does not exist.`
+Exit status: 0 shown, 1 error, 2 usage error, 3 an ID does not exist (or
+names an action of the other kind).`
 
 func get(ctx context.Context, c *command, args []string) int {
 	fs := c.flags(getUsage)
@@ -34,32 +36,33 @@ func get(ctx context.Context, c *command, args []string) int {
 	}
 	columns, row := columnsOf(kind)
 	if len(ids) == 0 {
-		objs, err := list(ctx, c, kind, *blueprint, nil)
+		objs, raw, err := list(ctx, c, kind, *blueprint, nil)
 		if err != nil {
 			return c.fail(err)
 		}
-		if err := c.printValue(objs, objs, columns, row); err != nil {
+		if err := c.printValue(raw, objs, columns, row); err != nil {
 			return c.fail(err)
 		}
 		return ExitOK
 	}
 	var objs []obj
+	var raws []json.RawMessage
 	worst := ExitOK
 	for _, id := range ids {
 		bp, id := splitEntityRef(id, *blueprint)
 		if kind == kindEntity && bp == "" {
 			return c.usageError("entity %q: name its blueprint with -b or write BLUEPRINT/%s", id, id)
 		}
-		o, err := getOne(ctx, c, kind, bp, id)
+		o, raw, err := getOne(ctx, c, kind, bp, id)
 		if err != nil {
 			worst = worse(worst, c.fail(err))
 			continue
 		}
-		objs = append(objs, o)
+		objs, raws = append(objs, o), append(raws, raw)
 	}
-	var v any = objs
-	if len(ids) == 1 && len(objs) == 1 {
-		v = objs[0]
+	v := jsonArray(raws)
+	if len(ids) == 1 && len(raws) == 1 {
+		v = raws[0]
 	}
 	if len(objs) > 0 {
 		if err := c.printValue(v, objs, columns, row); err != nil {
@@ -69,8 +72,9 @@ func get(ctx context.Context, c *command, args []string) int {
 	return worst
 }
 
-// list returns every object of a kind (query adds filters).
-func list(ctx context.Context, c *command, kind, blueprint string, query map[string][]string) ([]obj, error) {
+// list returns every object of a kind (query adds filters), decoded and
+// as the server wrote them (a JSON array).
+func list(ctx context.Context, c *command, kind, blueprint string, query map[string][]string) ([]obj, json.RawMessage, error) {
 	coll := collectionOf(kind, blueprint)
 	q := coll.query
 	for k, v := range query {
@@ -81,23 +85,92 @@ func list(ctx context.Context, c *command, kind, blueprint string, query map[str
 	}
 	resp, err := c.api.Do(ctx, http.MethodGet, coll.path, q, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var raw json.RawMessage
+	if err := resp.Decode(coll.listKey, &raw); err != nil {
+		return nil, nil, err
 	}
 	objs := []obj{}
-	if err := resp.Decode(coll.listKey, &objs); err != nil {
-		return nil, err
+	if err := json.Unmarshal(raw, &objs); err != nil {
+		return nil, nil, err
 	}
-	return objs, nil
+	if len(objs) == 0 {
+		raw = json.RawMessage("[]")
+	}
+	return objs, raw, nil
 }
 
-func getOne(ctx context.Context, c *command, kind, blueprint, id string) (obj, error) {
+// fetch returns one object, decoded and as the server wrote it.
+func fetch(ctx context.Context, c *command, kind, blueprint, id string) (obj, json.RawMessage, error) {
 	resp, err := c.api.Do(ctx, http.MethodGet, objectPath(kind, blueprint, id), nil, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var raw json.RawMessage
+	if err := resp.Decode(collectionOf(kind, blueprint).objectKey, &raw); err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", kind, id, err)
 	}
 	var o obj
-	if err := resp.Decode(collectionOf(kind, blueprint).objectKey, &o); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", kind, id, err)
 	}
-	return o, nil
+	return o, raw, nil
 }
+
+// getOne is fetch for what a command names by kind: self-service actions
+// and automations share the server's /v1/actions, so an automation named
+// as an action (or the other way round) is not found.
+func getOne(ctx context.Context, c *command, kind, blueprint, id string) (obj, json.RawMessage, error) {
+	o, raw, err := fetch(ctx, c, kind, blueprint, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkActionKind(kind, id, o); err != nil {
+		return nil, nil, err
+	}
+	return o, raw, nil
+}
+
+// actionKind is what a stored action is: kindAutomation or kindAction (a
+// self-service action).
+func actionKind(a obj) string {
+	if str(a, "trigger", "type") == "automation" {
+		return kindAutomation
+	}
+	return kindAction
+}
+
+// checkActionKind returns a not-found error when kind is kindAction or
+// kindAutomation and the action a (named id) is of the other kind.
+func checkActionKind(kind, id string, a obj) error {
+	if kind != kindAction && kind != kindAutomation {
+		return nil
+	}
+	if actual := actionKind(a); actual != kind {
+		return &notFoundError{fmt.Sprintf("%s %q was not found: %s is %s", kindTitle(kind), id, id, aKind(actual))}
+	}
+	return nil
+}
+
+// kindTitle names an action kind for messages.
+func kindTitle(kind string) string {
+	if kind == kindAction {
+		return "self-service action"
+	}
+	return kind
+}
+
+// aKind is kindTitle with its article: "a self-service action".
+func aKind(kind string) string {
+	if kind == kindAutomation {
+		return "an automation"
+	}
+	return "a " + kindTitle(kind)
+}
+
+// notFoundError is a not-found the client finds itself: it exits
+// ExitNotFound like the server's 404.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }

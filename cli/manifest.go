@@ -28,7 +28,8 @@ type item struct {
 	kind       string
 	identifier string
 	blueprint  string         // entities: their blueprint
-	doc        map[string]any // the body to send, "kind" removed
+	doc        map[string]any // the document, to plan and compare: "kind" (and an entity's "blueprint") removed
+	body       orderedObject  // the same, to send: in the order it was written
 	source     string         // file and document number, for messages
 }
 
@@ -139,17 +140,22 @@ func readFile(path string, stdin io.Reader) ([]*item, error) {
 	return items, nil
 }
 
-// decodeDocuments decodes JSON or YAML documents into JSON values
-// (map[string]any, []any, float64, string, bool, nil).
+// decodeDocuments decodes JSON or YAML documents into ordered JSON values
+// (orderedObject, []any, json.Number and the other scalars: see ordered.go),
+// keeping the key order the author wrote.
 func decodeDocuments(raw []byte, isJSON bool) ([]any, error) {
 	var docs []any
 	if isJSON {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		for {
-			var v any
-			if err := dec.Decode(&v); errors.Is(err, io.EOF) {
+			var doc json.RawMessage
+			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
 				return docs, nil
 			} else if err != nil {
+				return nil, err
+			}
+			v, err := decodeOrdered(doc)
+			if err != nil {
 				return nil, err
 			}
 			docs = append(docs, v)
@@ -157,58 +163,50 @@ func decodeDocuments(raw []byte, isJSON bool) ([]any, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	for {
-		var v any
-		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
+		var n yaml.Node
+		if err := dec.Decode(&n); errors.Is(err, io.EOF) {
 			return docs, nil
 		} else if err != nil {
+			return nil, err
+		}
+		v, err := yamlToJSON(&n)
+		if err != nil {
 			return nil, err
 		}
 		if v == nil {
 			continue // an empty document
 		}
-		// Through JSON, so YAML's ints, timestamps and keys become JSON's.
-		b, err := json.Marshal(jsonable(v))
-		if err != nil {
-			return nil, err
-		}
-		var j any
-		if err := json.Unmarshal(b, &j); err != nil {
-			return nil, err
-		}
-		docs = append(docs, j)
+		docs = append(docs, v)
 	}
 }
 
-// jsonable converts YAML maps with non-string keys to string-keyed ones.
-func jsonable(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonable(e)
-		}
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = jsonable(e)
-		}
-		return m
-	case []any:
-		for i, e := range x {
-			x[i] = jsonable(e)
-		}
+// plain is v with its objects as maps (and its numbers float64), as
+// encoding/json decodes the server's answers: for looking things up and
+// comparing, not for sending.
+func plain(v any) (any, error) {
+	b, err := marshalJSON(v)
+	if err != nil {
+		return nil, err
 	}
-	return v
+	var p any
+	err = json.Unmarshal(b, &p)
+	return p, err
 }
 
 // newItem works out what a document is: its explicit kind, or its shape
 // (schema: a blueprint; trigger: an action or automation; blueprint: an
 // entity).
 func newItem(v any, source string) (*item, error) {
-	doc, ok := v.(map[string]any)
+	body, ok := v.(orderedObject)
 	if !ok {
 		return nil, fmt.Errorf("%s: want an object (or a list of objects), got %s", source, describeJSON(v))
 	}
-	it := &item{doc: doc, source: source}
+	p, err := plain(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	doc := p.(map[string]any)
+	it := &item{doc: doc, body: body.without("kind"), source: source}
 	it.identifier, _ = doc["identifier"].(string)
 	if it.identifier == "" {
 		return nil, fmt.Errorf("%s: no identifier", source)
@@ -240,6 +238,7 @@ func newItem(v any, source string) (*item, error) {
 			return nil, fmt.Errorf("%s: entity %q has no blueprint", source, it.identifier)
 		}
 		delete(doc, "blueprint") // it is in the path
+		it.body = it.body.without("blueprint")
 	default:
 		return nil, fmt.Errorf("%s: unknown kind %q: want blueprint, action, automation or entity", source, kind)
 	}
@@ -252,7 +251,7 @@ func describeJSON(v any) string {
 		return "null"
 	case string:
 		return "a string"
-	case float64:
+	case json.Number, float64, int, int64, uint64:
 		return "a number"
 	case bool:
 		return "a boolean"

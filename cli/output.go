@@ -13,24 +13,41 @@ import (
 // obj is a decoded API object.
 type obj = map[string]any
 
-// printValue prints v as JSON or YAML (c.output), or as a table whose
-// header is columns and whose rows row makes from each object of objs.
-func (c *command) printValue(v any, objs []obj, columns []string, row func(obj) []string) error {
-	switch c.output {
-	case "json":
-		enc := json.NewEncoder(c.env.Stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
-	case "yaml":
+// printValue prints raw (JSON as the server sent it) as JSON or YAML
+// (c.output), keeping the order of its keys, or as a table whose header is
+// columns and whose rows row makes from each object of objs.
+func (c *command) printValue(raw json.RawMessage, objs []obj, columns []string, row func(obj) []string) error {
+	if c.output == "table" {
+		return writeTable(c.env.Stdout, columns, objs, row)
+	}
+	v, err := decodeOrdered(raw)
+	if err != nil {
+		return err
+	}
+	if c.output == "yaml" {
 		enc := yaml.NewEncoder(c.env.Stdout)
 		enc.SetIndent(2)
-		if err := enc.Encode(v); err != nil {
+		if err := enc.Encode(yamlNode(v)); err != nil {
 			return err
 		}
 		return enc.Close()
 	}
-	return writeTable(c.env.Stdout, columns, objs, row)
+	enc := json.NewEncoder(c.env.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// jsonArray joins JSON values into an array.
+func jsonArray(values []json.RawMessage) json.RawMessage {
+	b := []byte{'['}
+	for i, v := range values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v...)
+	}
+	return append(b, ']')
 }
 
 func writeTable(w io.Writer, columns []string, objs []obj, row func(obj) []string) error {

@@ -52,12 +52,12 @@ func runs(ctx context.Context, c *command, args []string) int {
 			q.Set("limit", strconv.Itoa(*limit))
 		}
 		q["status"], q["source"] = statuses, sources
-		objs, err := list(ctx, c, kindRun, "", q)
+		objs, raw, err := list(ctx, c, kindRun, "", q)
 		if err != nil {
 			return c.fail(err)
 		}
 		columns, row := columnsOf(kindRun)
-		if err := c.printValue(objs, objs, columns, row); err != nil {
+		if err := c.printValue(raw, objs, columns, row); err != nil {
 			return c.fail(err)
 		}
 		return ExitOK
@@ -85,7 +85,7 @@ func (f *logFollower) run(ctx context.Context, follow, printLogs bool) int {
 		var run obj
 		if follow {
 			var err error
-			if run, err = getOne(ctx, f.c, kindRun, "", f.id); err != nil {
+			if run, _, err = fetch(ctx, f.c, kindRun, "", f.id); err != nil {
 				return f.c.fail(err)
 			}
 		}
@@ -115,16 +115,27 @@ func (f *logFollower) printNew(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var logs []obj
+		var logs []json.RawMessage
 		if err := resp.Decode("runLogs", &logs); err != nil {
 			return err
 		}
-		for _, l := range logs {
+		for _, raw := range logs {
 			if f.c.output == "table" {
+				var l obj
+				if err := json.Unmarshal(raw, &l); err != nil {
+					return err
+				}
 				fmt.Fprintf(f.c.env.Stdout, "%s  %s\n", str(l, "createdAt"), strings.TrimRight(str(l, "message"), "\n"))
 				continue
 			}
-			b, _ := json.Marshal(l)
+			l, err := decodeOrdered(raw) // one line, keys as the server wrote them
+			if err != nil {
+				return err
+			}
+			b, err := marshalJSON(l)
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(f.c.env.Stdout, "%s\n", b)
 		}
 		f.printed += len(logs)

@@ -259,7 +259,8 @@ func TestCLIGetAndDelete(t *testing.T) {
 		t.Fatalf("delete:\n%s", r.Stdout)
 	}
 	s.cli("delete", "entity", "service/checkout").want(t, 3)
-	s.cli("delete", "actions", "after_deploy", "deploy").want(t, 0)
+	s.cli("delete", "automations", "after_deploy").want(t, 0)
+	s.cli("delete", "actions", "deploy").want(t, 0)
 	s.do("GET", "/v1/actions/deploy", nil).want(t, 404)
 	s.cli("delete", "entities", "-b", "squad", "--all").want(t, 0)
 	s.do("GET", "/v1/blueprints/squad/entities/payments", nil).want(t, 404)
@@ -312,4 +313,143 @@ func TestCLIExecuteAndRuns(t *testing.T) {
 	}
 	s.cli("runs", "logs", "r_missing").want(t, 3)
 	s.cli("runs", "bogus").want(t, 2)
+}
+
+// orderedAction's body has a key after its spreadValue(): the key must
+// override the spread input (spec 5.2), so its order must survive apply.
+const orderedAction = `{"identifier":"ordcli","title":"ordcli","trigger":{"type":"self-service","operation":"CREATE",` +
+	`"userInputs":{"properties":{"version":{"type":"string"}}}},"invocationMethod":{"type":"WEBHOOK","url":"RECEIVER/x",` +
+	`"body":{"{{ spreadValue() }}":"{{ .inputs }}","version":"override-after-spread"}}}`
+
+// TestCLIKeepsKeyOrder: apply sends documents in their author's key order,
+// JSON and YAML alike, and get prints them in the order the server keeps.
+func TestCLIKeepsKeyOrder(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "BERTH_ALLOW_PRIVATE_TARGETS", "true")
+	rc := newReceiver(t)
+	dir := writeFiles(t, map[string]string{
+		"a.json": strings.Replace(orderedAction, "RECEIVER", rc.URL, 1),
+		"b.yaml": `
+identifier: ordyaml
+title: ordyaml
+trigger:
+  type: self-service
+  operation: CREATE
+  userInputs: {properties: {version: {type: string}}}
+invocationMethod:
+  type: WEBHOOK
+  url: ` + rc.URL + `/y
+  body:
+    "{{ spreadValue() }}": "{{ .inputs }}"
+    version: override-after-spread
+    released: 2024-01-02
+`,
+	})
+	s.cli("apply", "-f", dir).want(t, 0)
+	wantBody := map[string]string{
+		"ordcli":  `"body":{"{{ spreadValue() }}":"{{ .inputs }}","version":"override-after-spread"}`,
+		"ordyaml": `"body":{"{{ spreadValue() }}":"{{ .inputs }}","version":"override-after-spread","released":"2024-01-02"}`,
+	}
+	for id, body := range wantBody {
+		if raw := s.do("GET", "/v1/actions/"+id, nil).want(t, 200).Raw; !strings.Contains(raw, body) {
+			t.Fatalf("%s is stored as\n%s\nwant a body %s", id, raw, body)
+		}
+		// The key after the spread wins when the action runs.
+		s.cli("execute", id, "--input", "version=from-input").want(t, 0)
+		got := rc.waitFor(t, 1)
+		if v := got[len(got)-1].JSON["version"]; v != "override-after-spread" {
+			t.Fatalf("%s delivered version %v, want the key written after the spread", id, v)
+		}
+		rc.mu.Lock()
+		rc.got = nil
+		rc.mu.Unlock()
+	}
+
+	// get prints the keys in the server's order, not sorted.
+	out := s.cli("get", "actions", "ordcli", "-o", "json").want(t, 0).Stdout
+	if !strings.HasPrefix(out, "{\n  \"identifier\": \"ordcli\",\n  \"title\"") ||
+		strings.Index(out, "spreadValue") > strings.Index(out, "override-after-spread") {
+		t.Fatalf("get -o json:\n%s", out)
+	}
+	yamlOut := s.cli("get", "actions", "ordyaml", "-o", "yaml").want(t, 0).Stdout
+	if !strings.HasPrefix(yamlOut, "identifier: ordyaml\n") || !strings.Contains(yamlOut, "released: \"2024-01-02\"") ||
+		strings.Index(yamlOut, "spreadValue") > strings.Index(yamlOut, "override-after-spread") {
+		t.Fatalf("get -o yaml:\n%s", yamlOut)
+	}
+
+	// What get prints applies back unchanged, and the order stays.
+	for _, format := range []string{"yaml", "json"} {
+		printed := s.cli("get", "actions", "-o", format).want(t, 0).Stdout
+		if r := s.cliWithInput(printed, "apply", "-f", "-").want(t, 0); r.Stdout != "0 created, 0 updated, 2 unchanged\n" {
+			t.Fatalf("get -o %s | apply -f -:\n%s%s", format, r.Stdout, r.Stderr)
+		}
+	}
+	if r := s.cli("apply", "-f", dir).want(t, 0); r.Stdout != "0 created, 0 updated, 2 unchanged\n" {
+		t.Fatalf("second apply:\n%s", r.Stdout)
+	}
+
+	// A stored body whose keys are in another order (as an older berth
+	// apply wrote it) differs from the file: apply puts it back in order.
+	sorted := strings.Replace(strings.Replace(orderedAction, "RECEIVER", rc.URL, 1),
+		`{"{{ spreadValue() }}":"{{ .inputs }}","version":"override-after-spread"}`,
+		`{"version":"override-after-spread","{{ spreadValue() }}":"{{ .inputs }}"}`, 1)
+	s.do("PUT", "/v1/actions/ordcli", sorted).want(t, 200)
+	if r := s.cli("apply", "-f", dir).want(t, 0); r.Stdout != "action ordcli updated\n0 created, 1 updated, 1 unchanged\n" {
+		t.Fatalf("apply over a reordered body:\n%s", r.Stdout)
+	}
+	if raw := s.do("GET", "/v1/actions/ordcli", nil).Raw; !strings.Contains(raw, wantBody["ordcli"]) {
+		t.Fatalf("after apply: %s", raw)
+	}
+}
+
+// TestCLIActionKinds: actions (self-service) and automations share the
+// server's /v1/actions, but the CLI names them apart.
+func TestCLIActionKinds(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.cli("apply", "-f", writeFiles(t, manifests)).want(t, 0)
+
+	t.Run("executing an automation is refused", func(t *testing.T) {
+		r := s.cli("execute", "after_deploy").want(t, 1)
+		if !strings.Contains(r.Stderr, "after_deploy is an automation") || strings.Contains(r.Stderr, "panic") {
+			t.Fatalf("execute an automation:\n%s", r.Stderr)
+		}
+	})
+
+	t.Run("a bad inputs file exits 1", func(t *testing.T) {
+		// A bad --inputs file is a bad file (1), not a bad command line (2).
+		bad := writeFiles(t, map[string]string{"bad.yaml": "version: [1\n", "list.json": `["a"]`})
+		for _, file := range []string{filepath.Join(bad, "missing.yaml"), filepath.Join(bad, "bad.yaml"), filepath.Join(bad, "list.json")} {
+			if r := s.cli("execute", "deploy", "--entity", "checkout", "--inputs", file).want(t, 1); strings.Contains(r.Stderr, "--help") {
+				t.Fatalf("--inputs %s:\n%s", file, r.Stderr)
+			}
+		}
+		s.cli("execute", "deploy", "--input", "novalue").want(t, 2)
+	})
+
+	t.Run("a kind mismatch is not found", func(t *testing.T) {
+		for _, c := range [][]string{
+			{"delete", "automations", "deploy"},
+			{"delete", "actions", "after_deploy"},
+			{"get", "automations", "deploy"},
+			{"get", "actions", "after_deploy"},
+		} {
+			r := s.cli(c...).want(t, 3)
+			if !strings.Contains(r.Stderr, "was not found") || strings.Contains(r.Stdout, "deleted") {
+				t.Fatalf("berth %s:\n%s%s", strings.Join(c, " "), r.Stdout, r.Stderr)
+			}
+		}
+		s.do("GET", "/v1/actions/deploy", nil).want(t, 200)
+		s.do("GET", "/v1/actions/after_deploy", nil).want(t, 200)
+		s.cli("get", "actions", "deploy").want(t, 0)
+		s.cli("get", "automations", "after_deploy").want(t, 0)
+
+		if r := s.cli("delete", "automations", "after_deploy").want(t, 0); r.Stdout != "automation after_deploy deleted\n" {
+			t.Fatalf("delete automation:\n%s", r.Stdout)
+		}
+		if r := s.cli("delete", "actions", "deploy", "after_deploy").want(t, 3); r.Stdout != "action deploy deleted\n" {
+			t.Fatalf("delete action:\n%s", r.Stdout)
+		}
+		s.do("GET", "/v1/actions/deploy", nil).want(t, 404)
+	})
 }
