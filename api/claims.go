@@ -66,6 +66,9 @@ type ackRequest struct {
 // worker acknowledged the run first; {"runIds"} answers how many it
 // acknowledged.
 func (s *Server) ackRuns(w http.ResponseWriter, r *http.Request) error {
+	if p := auth.FromContext(r.Context()); p == nil || !p.Machine {
+		return berth.Errorf(berth.CodeForbidden, "only the organization's credentials may acknowledge runs (spec 6.3): an acknowledged run is never handed out again")
+	}
 	var req ackRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		return err

@@ -119,7 +119,7 @@ func (c *Catalog) CreateEntity(ctx context.Context, ch Change, blueprint string,
 // entity is invalid and the error must come from the current blueprint).
 func (c *Catalog) createQuickly(ctx context.Context, ch Change, blueprint string, raw []byte, opt WriteOptions) (*berth.Entity, error) {
 	cached, ok := c.decoded.Load(blueprint)
-	if !ok || opt.ValidationOnly || opt.Upsert {
+	if !ok || opt.ValidationOnly || opt.Upsert || catalog.IsSystemBlueprint(blueprint) {
 		return nil, nil
 	}
 	bp := cached.(*berth.Blueprint)
@@ -234,6 +234,9 @@ func (c *Catalog) write(ctx context.Context, opt WriteOptions, fn func(q *store.
 // for a new entity), recording the change. A write that changes nothing but
 // timestamps is not made and records nothing.
 func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *berth.Blueprint, old, e *berth.Entity, opt WriteOptions) (*berth.Entity, error) {
+	if err := guardSystem(ctx, q, ch, bp.Identifier); err != nil {
+		return nil, err
+	}
 	if old == nil {
 		if err := c.prepareNew(bp, e); err != nil {
 			return nil, err
@@ -408,6 +411,9 @@ func (c *Catalog) DeleteEntities(ctx context.Context, ch Change, blueprint strin
 }
 
 func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change, blueprint, id string, deleteDependents bool) error {
+	if err := guardSystem(ctx, q, ch, blueprint); err != nil {
+		return err
+	}
 	old, err := q.Entity(ctx, blueprint, id)
 	if err != nil {
 		return err
@@ -561,3 +567,15 @@ func mergeEntity(old *berth.Entity, raw []byte) (*berth.Entity, error) {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// guardSystem refuses writes of users and teams (entities of the _user and
+// _team blueprints) to anyone but admins, whichever route they come by: a
+// user's role and teams are what permissions are decided on, so a member
+// who could write them could make themselves admin (spec 11.10; the
+// /v1/users and /v1/teams routes check the same). Errors: forbidden.
+func guardSystem(ctx context.Context, q *store.Queries, ch Change, blueprint string) error {
+	if !catalog.IsSystemBlueprint(blueprint) {
+		return nil
+	}
+	return requireAdmin(ctx, q, ch)
+}
