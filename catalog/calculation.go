@@ -5,10 +5,16 @@ import (
 	"encoding/json"
 	"math/big"
 	"slices"
+	"time"
 
 	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/jqtemplate"
 )
+
+// CalculationTimeout bounds one calculation property's jq for one entity:
+// a calculation is a small expression over one entity, and reads compute
+// them for every entity they return.
+const CalculationTimeout = 100 * time.Millisecond
 
 // calculation is one compiled calculation property of a blueprint.
 type calculation struct {
@@ -41,8 +47,8 @@ func (s *EntitySchema) HasCalculations() bool { return len(s.calculations) > 0 }
 // properties in its properties (spec 10.1): each property's jq runs over
 // the entity's JSON (identifier, title, properties, relations, team, meta
 // fields) as stored, and its result is kept when it is of the property's
-// type; a result of another type, no result, or a failing expression give
-// null. When the blueprint has none, Calculate returns e itself; otherwise
+// type; a result of another type, no result, or an expression that fails
+// (CalculationTimeout, or ctx done) give null. When the blueprint has none, Calculate returns e itself; otherwise
 // a copy, so what is stored never holds computed values.
 func (s *EntitySchema) Calculate(ctx context.Context, e *berth.Entity) *berth.Entity {
 	if e == nil || len(s.calculations) == 0 {
@@ -60,7 +66,7 @@ func (s *EntitySchema) Calculate(ctx context.Context, e *berth.Entity) *berth.En
 	for _, c := range s.calculations {
 		var v any
 		if c.expr != nil && data != nil {
-			if r, err := c.expr.Eval(ctx, data); err == nil && ofType(c.typ, r) {
+			if r, err := c.expr.Eval(ctx, data, CalculationTimeout); err == nil && ofType(c.typ, r) {
 				v = r
 			}
 		}

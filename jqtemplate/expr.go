@@ -155,9 +155,10 @@ func CompileExpr(src string) (*Expr, error) {
 }
 
 // Eval returns the first output of x for data (nil when there is none), or
-// why it failed. Each evaluation has DefaultExprTimeout.
-func (x *Expr) Eval(ctx context.Context, data *Data) (any, error) {
-	ev := newEvaluator(ctx, data, 0)
+// why it failed: it is stopped after timeout (DefaultExprTimeout when 0) or
+// when ctx is done.
+func (x *Expr) Eval(ctx context.Context, data *Data, timeout time.Duration) (any, error) {
+	ev := newEvaluator(ctx, data, timeout)
 	defer ev.close()
 	out, err := ev.eval(x.e)
 	if _, ok := out.(Undefined); ok || err != nil {

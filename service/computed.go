@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/catalog"
@@ -26,11 +27,25 @@ func (c *Catalog) hasComputed(bp *berth.Blueprint) bool {
 // returns e itself when bp has none, otherwise a copy: what is stored never
 // holds computed values. Related entities are read through q.
 func (c *Catalog) computed(ctx context.Context, q *store.Queries, bp *berth.Blueprint, e *berth.Entity) *berth.Entity {
+	return c.computedAt(ctx, q, bp, e, 0)
+}
+
+// maxMirrorDepth bounds how many mirror properties deep a mirror may read
+// computed values of related entities (a mirror of a mirror ...), so that
+// mirrors that point at each other end.
+const maxMirrorDepth = 3
+
+// ComputeBudget bounds the time one read (a list, a search) spends
+// computing properties: past it, the calculations left read null.
+const ComputeBudget = 2 * time.Second
+
+// computedAt is computed for an entity reached through depth mirrors.
+func (c *Catalog) computedAt(ctx context.Context, q *store.Queries, bp *berth.Blueprint, e *berth.Entity, depth int) *berth.Entity {
 	if e == nil || !c.hasComputed(bp) {
 		return e
 	}
 	if len(bp.MirrorProperties) > 0 {
-		m := &mirrors{c: c, q: q, ctx: ctx, seen: map[[2]string]*berth.Entity{}}
+		m := &mirrors{c: c, q: q, ctx: ctx, depth: depth, seen: map[[2]string]*berth.Entity{}}
 		e = m.apply(bp, e)
 	}
 	s, err := c.entitySchema(bp)
@@ -43,10 +58,11 @@ func (c *Catalog) computed(ctx context.Context, q *store.Queries, bp *berth.Blue
 // mirrors resolves mirror properties, remembering the related entities it
 // read.
 type mirrors struct {
-	c    *Catalog
-	q    *store.Queries
-	ctx  context.Context
-	seen map[[2]string]*berth.Entity // (blueprint, identifier) → entity, nil if missing
+	c     *Catalog
+	q     *store.Queries
+	ctx   context.Context
+	depth int                         // of the entity whose mirrors are resolved
+	seen  map[[2]string]*berth.Entity // (blueprint, identifier) → entity, nil if missing
 }
 
 // apply returns a copy of e with bp's mirror properties set. A mirror
@@ -81,6 +97,12 @@ func (m *mirrors) apply(bp *berth.Blueprint, e *berth.Entity) *berth.Entity {
 // a list (a many relation was crossed).
 func (m *mirrors) follow(bp *berth.Blueprint, e *berth.Entity, hops []string) (any, bool) {
 	if len(hops) == 1 {
+		_, mirrored := bp.MirrorProperties[hops[0]]
+		_, calculated := bp.CalculationProperties[hops[0]]
+		if (mirrored || calculated) && m.depth < maxMirrorDepth {
+			// A computed property of the entity reached: compute it there.
+			e = m.c.computedAt(m.ctx, m.q, bp, e, m.depth+1)
+		}
 		return field(e, hops[0]), false
 	}
 	rel, ok := bp.Relations[hops[0]]

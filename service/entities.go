@@ -56,6 +56,8 @@ func (c *Catalog) Entities(ctx context.Context, blueprint string, opt ReadOption
 	if err != nil || opt.ExcludeCalculated {
 		return es, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, ComputeBudget)
+	defer cancel()
 	for i, e := range es {
 		es[i] = c.computed(ctx, r, bp, e)
 	}

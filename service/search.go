@@ -45,6 +45,8 @@ func (c *Catalog) Search(ctx context.Context, blueprint string, rawQuery []byte)
 		byID[bp.Identifier] = bp
 	}
 	now := c.now()
+	ctx, cancel := context.WithTimeout(ctx, ComputeBudget)
+	defer cancel()
 	for _, e := range all {
 		bp := byID[e.Blueprint]
 		if bp != nil {

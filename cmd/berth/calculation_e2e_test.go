@@ -14,7 +14,11 @@ func TestCalculationProperties(t *testing.T) {
 	s := startEngine(t)
 	rc := newReceiver(t)
 	s.do("POST", "/v1/blueprints", map[string]any{"identifier": "squad", "title": "Squad",
-		"schema": map[string]any{"properties": map[string]any{"channel": map[string]any{"type": "string"}}}}).want(t, 201)
+		"schema": map[string]any{"properties": map[string]any{"channel": map[string]any{"type": "string"}}},
+		"calculationProperties": map[string]any{
+			"loud": map[string]any{"title": "Loud", "type": "string", "calculation": ".properties.channel | ascii_upcase"},
+			// Would be true, but runs past the limit a calculation has.
+			"endless": map[string]any{"title": "Endless", "type": "boolean", "calculation": "[range(100000000)] | length > 0"}}}).want(t, 201)
 	s.do("POST", "/v1/blueprints/squad/entities", map[string]any{"identifier": "core", "title": "Core", "properties": map[string]any{"channel": "#core"}}).want(t, 201)
 	s.do("POST", "/v1/blueprints/squad/entities", map[string]any{"identifier": "edge", "title": "Edge", "properties": map[string]any{"channel": "#edge"}}).want(t, 201)
 	s.do("POST", "/v1/blueprints", map[string]any{"identifier": "svc", "title": "Svc",
@@ -25,7 +29,8 @@ func TestCalculationProperties(t *testing.T) {
 		"mirrorProperties": map[string]any{
 			"squad_channel":   map[string]any{"path": "squad.channel"},
 			"squad_title":     map[string]any{"path": "squad.$title"},
-			"helper_channels": map[string]any{"path": "helpers.channel"}},
+			"helper_channels": map[string]any{"path": "helpers.channel"},
+			"squad_loud":      map[string]any{"path": "squad.loud"}},
 		"calculationProperties": map[string]any{
 			"shout":   map[string]any{"title": "Shout", "type": "string", "calculation": `.properties.squad_channel + "!"`},
 			"slack":   map[string]any{"title": "Slack", "type": "string", "format": "url", "calculation": `"https://slack.com/" + .identifier`},
@@ -47,11 +52,15 @@ func TestCalculationProperties(t *testing.T) {
 		t.Fatalf("read: %s", got.Raw)
 	}
 	if props["squad_channel"] != "#core" || props["squad_title"] != "Core" || props["shout"] != "#core!" ||
-		fmt.Sprint(props["helper_channels"]) != "[#core #edge]" {
+		fmt.Sprint(props["helper_channels"]) != "[#core #edge]" || props["squad_loud"] != "#CORE" {
 		t.Fatalf("mirror properties: %s", got.Raw)
 	}
 	if v, has := props["wrong"]; !has || v != nil {
 		t.Fatalf("a result of the wrong type must read as null: %s", got.Raw)
+	}
+	core := s.do("GET", "/v1/blueprints/squad/entities/core", nil).want(t, 200)
+	if v, has := get(core.Body, "entity.properties").(map[string]any)["endless"]; !has || v != nil {
+		t.Fatalf("a calculation past its time limit must read as null: %s", core.Raw)
 	}
 	bare := s.do("GET", "/v1/blueprints/svc/entities/api?exclude_calculated_properties=true", nil).want(t, 200)
 	if p := get(bare.Body, "entity.properties").(map[string]any); len(p) != 1 || p["replicas"] != 3.0 {
