@@ -9,6 +9,9 @@ const (
 	RoleMember    = "Member"
 )
 
+// Roles returns every role a user may have and a permission may name.
+func Roles() []string { return []string{RoleAdmin, RoleModerator, RoleMember} }
+
 // Permissions say who may execute a self-service action and who may
 // approve its runs (spec 3.6). A user matches a rule when the rule lists
 // the user's email, the user's role or one of the user's teams.
@@ -37,7 +40,7 @@ type ExecuteRule struct {
 // every role may execute ("everyone"), Admins approve.
 func DefaultPermissions() Permissions {
 	return Permissions{
-		Execute: ExecuteRule{Rule: Rule{Users: []string{}, Roles: []string{RoleAdmin, RoleModerator, RoleMember}, Teams: []string{}, Policy: json.RawMessage("null")}},
+		Execute: ExecuteRule{Rule: Rule{Users: []string{}, Roles: Roles(), Teams: []string{}, Policy: json.RawMessage("null")}},
 		Approve: Rule{Users: []string{}, Roles: []string{RoleAdmin}, Teams: []string{}, Policy: json.RawMessage("null")},
 	}
 }

@@ -26,7 +26,7 @@ type ApprovalRequest struct {
 // moves it to IN_PROGRESS and enqueues its delivery (once: the status
 // change and the job commit together) when the approval is complete: any
 // approver's for ANY, every required approver's for ALL (or any
-// approver's when the rule lists no user). Approvers are those snapshot
+// approver's when none is required). Approvers are those snapshot
 // when the run was created; the organization's credentials decide alone.
 // The user who executed the action may not approve its run unless
 // AllowSelfApproval. Errors: not_found, forbidden (not an approver, self
@@ -81,10 +81,10 @@ func (x *Execution) mayDecide(ch Change, run *berth.Run, approvers []berth.Appro
 	}
 	i := slices.IndexFunc(approvers, func(a berth.Approver) bool { return a.UserID == user })
 	switch {
-	case i < 0:
-		return berth.Errorf(berth.CodeForbidden, "%s is not an approver of run %s (GET /v1/actions/runs/%s/approvers?include_pending_approvers=true)", user, run.ID, run.ID)
 	case user == run.CreatedBy && !x.cfg.AllowSelfApproval:
 		return berth.Errorf(berth.CodeForbidden, "%s executed run %s and may not approve it (BERTH_ALLOW_SELF_APPROVAL)", user, run.ID)
+	case i < 0:
+		return berth.Errorf(berth.CodeForbidden, "%s is not an approver of run %s (GET /v1/actions/runs/%s/approvers?include_pending_approvers=true)", user, run.ID, run.ID)
 	case approvers[i].State != berth.ApprovalPending:
 		return berth.Errorf(berth.CodeConflict, "%s has already decided on run %s (%s)", user, run.ID, approvers[i].State)
 	}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"encoding/json"
+	"errors"
+	"slices"
 	"testing"
 
 	"github.com/berthdev/berth"
@@ -19,27 +21,54 @@ func TestApproverSnapshot(t *testing.T) {
 		userEntityOf("ops@x", berth.RoleMember, UserActive, "ops"),
 		userEntityOf("gone@x", berth.RoleAdmin, UserDisabled),
 		userEntityOf("jane@x", berth.RoleMember, UserActive),
+		userEntityOf("lead@x", berth.RoleMember, ""),
 	}
-	rule := berth.Rule{Users: []string{"jane@x", "lead@x"}, Roles: []string{berth.RoleAdmin}, Teams: []string{"ops"}}
+	// Listed by email: lead (active), jane (the requester), gone
+	// (disabled), ghost (no such user).
+	rule := berth.Rule{Users: []string{"jane@x", "lead@x", "gone@x", "ghost@x", "lead@x"}, Roles: []string{berth.RoleAdmin}, Teams: []string{"ops"}}
 	for _, tc := range []struct {
+		name      string
+		rule      berth.Rule
 		mode      string
 		allowSelf bool
 		want      map[string]bool // approver → required
+		leftOut   []string
 	}{
-		{"ANY", false, map[string]bool{"admin@x": false, "jane@x": false, "lead@x": false, "ops@x": false}},
-		{"ALL", false, map[string]bool{"admin@x": false, "jane@x": false, "lead@x": true, "ops@x": false}},
-		{"ALL", true, map[string]bool{"admin@x": false, "jane@x": true, "lead@x": true, "ops@x": false}},
+		{"any", rule, "ANY", false, map[string]bool{"admin@x": false, "lead@x": false, "ops@x": false},
+			[]string{"jane@x (the requester)", "gone@x (disabled)", "ghost@x (no such user)"}},
+		{"all", rule, "ALL", false, map[string]bool{"admin@x": false, "lead@x": true, "ops@x": false},
+			[]string{"jane@x (the requester)", "gone@x (disabled)", "ghost@x (no such user)"}},
+		{"all, self-approval", rule, "ALL", true, map[string]bool{"admin@x": false, "jane@x": true, "lead@x": true, "ops@x": false},
+			[]string{"gone@x (disabled)", "ghost@x (no such user)"}},
+		{"requester by role", berth.Rule{Roles: []string{berth.RoleMember}}, "ALL", false, map[string]bool{"lead@x": false, "ops@x": false}, nil},
+		{"nobody eligible", berth.Rule{Users: []string{"gone@x", "ghost@x", "jane@x"}}, "ALL", false, map[string]bool{},
+			[]string{"gone@x (disabled)", "ghost@x (no such user)", "jane@x (the requester)"}},
 	} {
-		got := approverSnapshot(rule, users, tc.mode, "jane@x", tc.allowSelf)
-		if len(got) != len(tc.want) {
-			t.Fatalf("%s: %+v", tc.mode, got)
+		got, leftOut := approverSnapshot(tc.rule, users, tc.mode, "jane@x", tc.allowSelf)
+		if len(got) != len(tc.want) || !slices.Equal(leftOut, tc.leftOut) {
+			t.Errorf("%s: %+v, left out %q", tc.name, got, leftOut)
+			continue
 		}
 		for i, a := range got {
 			required, ok := tc.want[a.UserID]
-			if !ok || a.Required != required || a.State != berth.ApprovalPending || (i > 0 && got[i-1].UserID > a.UserID) {
-				t.Errorf("%s allowSelf=%v: %+v", tc.mode, tc.allowSelf, got)
+			if !ok || a.Required != required || a.State != berth.ApprovalPending || (i > 0 && got[i-1].UserID >= a.UserID) {
+				t.Errorf("%s: %+v", tc.name, got)
 			}
 		}
+	}
+}
+
+func TestUnknownRoles(t *testing.T) {
+	t.Parallel()
+	p := berth.DefaultPermissions()
+	err := patchPermissions(&p, []byte(`{"approve": {"roles": ["Admin", "Owner"]}, "execute": {"roles": ["member"]}}`))
+	var e *berth.Error
+	if !errors.As(err, &e) || e.Code != berth.CodeUnprocessable || len(e.Fields) != 2 ||
+		e.Fields[0].Field != "/approve/roles/1" || e.Fields[1].Field != "/execute/roles/0" {
+		t.Fatalf("unknown roles: %#v", err)
+	}
+	if err := patchPermissions(&p, []byte(`{"approve": {"roles": ["Admin", "Moderator", "Member"]}}`)); err != nil {
+		t.Fatalf("known roles: %v", err)
 	}
 }
 

@@ -130,8 +130,9 @@ func (x *Execution) Execute(ctx context.Context, ch Change, actionID string, req
 		if err != nil {
 			return nil, err
 		}
-		approvers = approverSnapshot(perms.Approve, users, a.RequiredApproval, nr.Run.CreatedBy, x.cfg.AllowSelfApproval)
-		nr.Logs = append(nr.Logs, approvalLog(a, approvers))
+		var leftOut []string
+		approvers, leftOut = approverSnapshot(perms.Approve, users, a.RequiredApproval, nr.Run.CreatedBy, x.cfg.AllowSelfApproval)
+		nr.Logs = append(nr.Logs, approvalLog(a, approvers, leftOut))
 	}
 	err = x.db.Write(ctx, func(q *store.Queries) error {
 		if _, err := StoreRun(ctx, q, nr); err != nil || nr.Run.Status != berth.RunWaitingForApproval {
@@ -159,17 +160,28 @@ func invalidExecution(err error, fields []berth.FieldError) error {
 	return berth.Invalid("the execution is invalid: "+fields[0].Field+" "+fields[0].Message, fields...)
 }
 
-func approvalLog(a *executable, approvers []berth.Approver) string {
+// approvalLog is the run's log line saying who may approve it, which
+// users the approve rule lists by email were left out (leftOut) and, for
+// an ALL approval, what completes it.
+func approvalLog(a *executable, approvers []berth.Approver, leftOut []string) string {
 	ids := make([]string, len(approvers))
+	required := false
 	for i, ap := range approvers {
 		ids[i] = ap.UserID
 		if ap.Required {
 			ids[i] += " (required)"
+			required = true
 		}
 	}
 	msg := fmt.Sprintf("waiting for approval (%s) by: %s", a.RequiredApproval, strings.Join(ids, ", "))
-	if len(ids) == 0 {
+	switch {
+	case len(ids) == 0:
 		msg = fmt.Sprintf("waiting for approval (%s); no user may approve it, only the organization's credentials", a.RequiredApproval)
+	case a.RequiredApproval == "ALL" && !required:
+		msg += "; no approver is required, so any one approval completes it"
+	}
+	if len(leftOut) > 0 {
+		msg += "; left out: " + strings.Join(leftOut, ", ")
 	}
 	if a.notification == nil || a.notification.Type == "email" {
 		msg += "; berth sends no approval emails (set approvalNotification to a webhook)"

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/berthdev/berth"
 	"github.com/berthdev/berth/catalog"
@@ -80,20 +82,23 @@ func patchRule(r *berth.Rule, ownedByTeam *bool, at string, raw json.RawMessage)
 		return []berth.FieldError{{Field: at, Message: "must be an object"}}
 	}
 	var fields []berth.FieldError
-	list := func(dst *[]string, key string, v json.RawMessage) {
+	list := func(dst *[]string, key string, v json.RawMessage) bool {
 		var l []string
 		if err := json.Unmarshal(v, &l); err != nil || l == nil || slices.Contains(l, "") {
 			fields = append(fields, berth.FieldError{Field: at + "/" + key, Message: "must be an array of non-empty strings"})
-			return
+			return false
 		}
 		*dst = l
+		return true
 	}
 	for key, v := range body {
 		switch {
 		case key == "users":
 			list(&r.Users, key, v)
 		case key == "roles":
-			list(&r.Roles, key, v)
+			if list(&r.Roles, key, v) {
+				fields = append(fields, unknownRoles(r.Roles, at+"/roles")...)
+			}
 		case key == "teams":
 			list(&r.Teams, key, v)
 		case key == "policy":
@@ -108,6 +113,18 @@ func patchRule(r *berth.Rule, ownedByTeam *bool, at string, raw json.RawMessage)
 			}
 		default:
 			fields = append(fields, berth.FieldError{Field: at + "/" + key, Message: "is not a permission setting"})
+		}
+	}
+	return fields
+}
+
+// unknownRoles reports the roles that are not berth's (spec 11.10).
+func unknownRoles(roles []string, at string) []berth.FieldError {
+	var fields []berth.FieldError
+	for i, role := range roles {
+		if !slices.Contains(berth.Roles(), role) {
+			fields = append(fields, berth.FieldError{Field: at + "/" + strconv.Itoa(i),
+				Message: strconv.Quote(role) + " is not a role (" + strings.Join(berth.Roles(), ", ") + ")"})
 		}
 	}
 	return fields
@@ -159,27 +176,56 @@ func mayExecute(p berth.Permissions, user, entity *berth.Entity) bool {
 }
 
 // approverSnapshot resolves who may approve a new run, from the approve
-// rule and the users as they are now: the users it lists, the members of
-// its teams and the holders of its roles (disabled users excluded). With
-// mode ALL the users it lists by email are required, except the requester
-// when self-approval is not allowed (they could never approve).
-func approverSnapshot(rule berth.Rule, users []*berth.Entity, mode, requester string, allowSelf bool) []berth.Approver {
-	eligible := map[string]bool{}
-	for _, email := range rule.Users {
-		eligible[email] = true
-	}
+// rule and the users as they are now: the users it lists by email, the
+// members of its teams and the holders of its roles. Users who are
+// disabled or do not exist are left out, and so is the requester unless
+// allowSelf (they may not decide on their own run). With mode ALL the
+// users listed by email who are left are required. leftOut names the
+// users listed by email who were left out, and why, for the run's log.
+func approverSnapshot(rule berth.Rule, users []*berth.Entity, mode, requester string, allowSelf bool) (approvers []berth.Approver, leftOut []string) {
+	byEmail := make(map[string]*berth.Entity, len(users))
 	for _, e := range users {
-		if stringProp(e, "status", UserActive) != UserDisabled && grants(berth.Rule{Roles: rule.Roles, Teams: rule.Teams}, memberOf(e)) {
-			eligible[e.Identifier] = true
+		byEmail[e.Identifier] = e
+	}
+	required := map[string]bool{} // approver → required
+	seen := map[string]bool{}
+	for _, email := range rule.Users {
+		if seen[email] {
+			continue
+		}
+		seen[email] = true
+		if why := ineligible(byEmail[email], requester, allowSelf); why != "" {
+			leftOut = append(leftOut, email+" ("+why+")")
+			continue
+		}
+		required[email] = mode == "ALL"
+	}
+	teamsAndRoles := berth.Rule{Roles: rule.Roles, Teams: rule.Teams}
+	for _, e := range users {
+		if _, listed := required[e.Identifier]; !listed && ineligible(e, requester, allowSelf) == "" && grants(teamsAndRoles, memberOf(e)) {
+			required[e.Identifier] = false
 		}
 	}
-	out := make([]berth.Approver, 0, len(eligible))
-	for email := range eligible {
-		required := mode == "ALL" && slices.Contains(rule.Users, email) && (allowSelf || email != requester)
-		out = append(out, berth.Approver{UserID: email, State: berth.ApprovalPending, Required: required})
+	approvers = make([]berth.Approver, 0, len(required))
+	for email, req := range required {
+		approvers = append(approvers, berth.Approver{UserID: email, State: berth.ApprovalPending, Required: req})
 	}
-	slices.SortFunc(out, func(a, b berth.Approver) int { return cmp.Compare(a.UserID, b.UserID) })
-	return out
+	slices.SortFunc(approvers, func(a, b berth.Approver) int { return cmp.Compare(a.UserID, b.UserID) })
+	return approvers, leftOut
+}
+
+// ineligible says why user (nil: no such user) may not approve a run of
+// requester, or "" when they may.
+func ineligible(user *berth.Entity, requester string, allowSelf bool) string {
+	switch {
+	case user == nil:
+		return "no such user"
+	case stringProp(user, "status", UserActive) == UserDisabled:
+		return "disabled"
+	case user.Identifier == requester && !allowSelf:
+		return "the requester"
+	}
+	return ""
 }
 
 // allUsers returns every user entity.

@@ -160,8 +160,73 @@ func TestApprovalAll(t *testing.T) {
 	}
 	backend.quiet(t, 1)
 	text, _ := notify.waitFor(t, 1)[0].JSON["text"].(string)
-	if !strings.Contains(text, id) || !strings.Contains(text, "alice@example.com, bob@example.com, jane@example.com") {
+	if !strings.Contains(text, id) || !strings.Contains(text, "approval by alice@example.com, bob@example.com. ") { // not jane: her run
 		t.Fatalf("Slack notification: %q", text)
+	}
+}
+
+// TestApprovalAllIneligible: users listed by email who are disabled, do
+// not exist or executed the run are left out of an ALL approval's
+// approvers, so it does not wait for them; when nobody is left, only the
+// organization's credentials may decide.
+func TestApprovalAllIneligible(t *testing.T) {
+	t.Parallel()
+	s, jane, alice, bob, carol := approvalOrg(t)
+	backend, notify := newReceiver(t), newReceiver(t)
+	s.do("POST", "/v1/actions", approvalAction("access", map[string]any{"type": "ALL"}, backend.URL, notify.URL)).want(t, 201)
+	approve := func(users ...string) {
+		s.do("PATCH", "/v1/actions/access/permissions", map[string]any{"approve": map[string]any{
+			"users": users, "teams": []string{}, "roles": []string{}}}).want(t, 200)
+	}
+	approve("carol@example.com", "bob@example.com", "ghost@example.com", "jane@example.com")
+	s.do("PATCH", "/v1/users/bob@example.com", map[string]any{"status": "DISABLED"}).want(t, 200)
+	id := get(jane.do("POST", "/v1/actions/access/runs", map[string]any{"properties": map[string]any{}}).want(t, 202).Body, "run.id").(string)
+	path := "/v1/actions/runs/" + id
+
+	approvers := s.do("GET", path+"/approvers?include_pending_approvers=true", nil).want(t, 200).Body["approvers"].([]any)
+	if len(approvers) != 1 || get(approvers[0], "userId") != "carol@example.com" || get(approvers[0], "state") != "PENDING" {
+		t.Fatalf("pending approvers: %v", approvers)
+	}
+	if got := get(notify.waitFor(t, 1)[0].JSON, "approvers"); len(got.([]any)) != 1 {
+		t.Fatalf("notified approvers: %v", got)
+	}
+	logs := s.do("GET", path+"/logs", nil).want(t, 200).Raw
+	for _, want := range []string{"carol@example.com (required)", "bob@example.com (disabled)", "ghost@example.com (no such user)", "jane@example.com (the requester)"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the run's log does not say %q: %s", want, logs)
+		}
+	}
+	jane.do("PATCH", path+"/approval", map[string]any{"status": "APPROVE"}).wantError(t, 403, "") // her own run
+	alice.do("PATCH", path+"/approval", map[string]any{"status": "APPROVE"}).wantError(t, 403, "")
+	r := carol.do("PATCH", path+"/approval", map[string]any{"status": "APPROVE"}).want(t, 201)
+	if get(r.Body, "run.status") != "IN_PROGRESS" {
+		t.Fatalf("after the only eligible approval: %s", r.Raw)
+	}
+	backend.waitFor(t, 1)
+
+	// Nobody eligible is left: only the organization's credentials decide.
+	approve("bob@example.com", "ghost@example.com", "jane@example.com")
+	id = get(jane.do("POST", "/v1/actions/access/runs", map[string]any{"properties": map[string]any{}}).want(t, 202).Body, "run.id").(string)
+	path = "/v1/actions/runs/" + id
+	if approvers := s.do("GET", path+"/approvers?include_pending_approvers=true", nil).want(t, 200).Body["approvers"].([]any); len(approvers) != 0 {
+		t.Fatalf("pending approvers: %v", approvers)
+	}
+	for _, u := range []*userClient{jane, alice, carol} {
+		u.do("PATCH", path+"/approval", map[string]any{"status": "APPROVE"}).wantError(t, 403, "")
+	}
+	bob.do("PATCH", path+"/approval", map[string]any{"status": "APPROVE"}).wantError(t, 401, "") // disabled
+	r = s.do("PATCH", path+"/approval", map[string]any{"status": "APPROVE"}).want(t, 201)
+	if get(r.Body, "run.status") != "IN_PROGRESS" {
+		t.Fatalf("approved by the organization: %s", r.Raw)
+	}
+	backend.waitFor(t, 2)
+	backend.quiet(t, 2)
+
+	// Permissions name berth's roles only.
+	s.do("PATCH", "/v1/actions/access/permissions", map[string]any{"approve": map[string]any{"roles": []string{"Admin", "Owner"}}}).wantError(t, 422, "/approve/roles/1")
+	s.do("PATCH", "/v1/actions/access/permissions", map[string]any{"execute": map[string]any{"roles": []string{"admin"}}}).wantError(t, 422, "/execute/roles/0")
+	if roles := get(s.do("GET", "/v1/actions/access/permissions", nil).want(t, 200).Body, "permissions.approve.roles"); len(roles.([]any)) != 0 {
+		t.Fatalf("approve roles after refused changes: %v", roles)
 	}
 }
 
