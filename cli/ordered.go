@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/berthdev/berth"
 )
 
 // Documents keep their author's key order from the file to the server and
@@ -76,15 +78,7 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 
 // marshalJSON encodes v (ordered objects in order) without escaping "<",
 // ">" and "&".
-func marshalJSON(v any) (json.RawMessage, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+func marshalJSON(v any) (json.RawMessage, error) { return berth.MarshalJSON(v) }
 
 // decodeOrdered decodes one JSON value keeping the key order of its
 // objects; numbers stay json.Number, exactly as written.
