@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -332,6 +333,14 @@ func (c *Catalog) createStub(ctx context.Context, q *store.Queries, ch Change, b
 	}
 	stub := &berth.Entity{Identifier: id, Blueprint: blueprint, Team: []string{}, Properties: map[string]any{}, Relations: map[string]any{}}
 	_, err = c.put(ctx, q, ch, bp, nil, stub, WriteOptions{})
+	var be *berth.Error
+	if errors.As(err, &be) && be.Code == berth.CodeUnprocessable {
+		// The fields named are the stub's, not the request's: say so.
+		stubErr := *be
+		stubErr.Message = fmt.Sprintf("the missing related entity %s/%s cannot be created empty (create_missing_related_entities): %s", blueprint, id, be.Message)
+		stubErr.Fields = nil
+		return &stubErr
+	}
 	return err
 }
 

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestRemovedPropertyTakesItsValues removes a property and a relation from
 // a blueprint that has entities: their values go with them, and the
@@ -37,4 +40,23 @@ func TestRemovedPropertyTakesItsValues(t *testing.T) {
 	s.do("PATCH", "/v1/blueprints/svc/entities/a", map[string]any{"title": "A2"}).want(t, 200)
 	s.do("PATCH", "/v1/blueprints/svc/entities/b", map[string]any{"title": "B2"}).want(t, 200)
 	s.do("PATCH", "/v1/blueprints/svc/entities/a", map[string]any{"properties": map[string]any{"language": "Go"}}).wantError(t, 422, "/properties/language")
+}
+
+// TestMissingRelatedEntityThatCannotBeEmpty checks the error when the stub
+// create_missing_related_entities would make is itself invalid: it names
+// the stub, not the entity of the request.
+func TestMissingRelatedEntityThatCannotBeEmpty(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.do("POST", "/v1/blueprints", map[string]any{"identifier": "domain", "title": "Domain",
+		"schema": map[string]any{"properties": map[string]any{"owner": map[string]any{"type": "string"}}, "required": []string{"owner"}}}).want(t, 201)
+	s.do("POST", "/v1/blueprints", map[string]any{"identifier": "app", "title": "App", "schema": map[string]any{"properties": map[string]any{}},
+		"relations": map[string]any{"domain": map[string]any{"target": "domain", "required": false, "many": false}}}).want(t, 201)
+	r := s.do("POST", "/v1/blueprints/app/entities?create_missing_related_entities=true",
+		map[string]any{"identifier": "a1", "relations": map[string]any{"domain": "payments"}})
+	r.wantError(t, 422, "")
+	if msg := r.Body["message"].(string); !strings.Contains(msg, "domain/payments") || !strings.Contains(msg, "/properties/owner") {
+		t.Fatalf("error: %s", r.Raw)
+	}
+	s.do("GET", "/v1/blueprints/app/entities/a1", nil).wantError(t, 404, "")
 }
