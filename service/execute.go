@@ -269,6 +269,9 @@ func (x *Execution) caller(ctx context.Context, q *store.Queries, ch Change, run
 	}
 	e, err := userEntity(ctx, q, runAs)
 	if berth.IsNotFound(err) {
+		e, err = userEntityFold(ctx, q, runAs)
+	}
+	if berth.IsNotFound(err) {
 		return nil, berth.Invalid("run_as names no user", berth.FieldError{Field: "run_as", Message: "user " + quote(runAs) + " does not exist"})
 	}
 	if err != nil {
@@ -282,6 +285,29 @@ func (x *Execution) caller(ctx context.Context, q *store.Queries, ch Change, run
 	c.actor = berth.Actor{OrgID: ch.Actor.OrgID, UserID: user.ID, User: &user}
 	c.user, c.impersonatedBy = e, &by
 	return c, nil
+}
+
+// userEntityFold finds the user whose email is email without regard to
+// case, as mail systems compare them (run_as=CAROL@x.com names
+// carol@x.com). Errors: not_found, also when two users would match.
+func userEntityFold(ctx context.Context, q *store.Queries, email string) (*berth.Entity, error) {
+	users, err := q.Entities(ctx, catalog.UserBlueprint)
+	if err != nil {
+		return nil, err
+	}
+	var found *berth.Entity
+	for _, u := range users {
+		if strings.EqualFold(u.Identifier, email) {
+			if found != nil {
+				return nil, berth.Errorf(berth.CodeNotFound, "user %q is ambiguous", email)
+			}
+			found = u
+		}
+	}
+	if found == nil {
+		return nil, berth.Errorf(berth.CodeNotFound, "user %q was not found", email)
+	}
+	return found, nil
 }
 
 // target returns the entity a DAY-2 or DELETE execution is for, checked

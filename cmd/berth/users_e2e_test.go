@@ -218,6 +218,11 @@ func TestExecutePermissions(t *testing.T) {
 	}
 	jane.do("POST", "/v1/actions/deploy/runs?run_as=alice@example.com", map[string]any{"entity": "svc-a", "properties": inputs}).wantError(t, 403, "")
 	s.do("POST", "/v1/actions/deploy/runs?run_as=ghost@example.com", map[string]any{"entity": "svc-a", "properties": inputs}).wantError(t, 422, "run_as")
+	// Emails are compared without case.
+	upper := s.do("POST", "/v1/actions/deploy/runs?run_as=JANE@Example.com", map[string]any{"entity": "svc-a", "properties": inputs}).want(t, 202)
+	if get(upper.Body, "run.createdBy") != "jane@example.com" {
+		t.Fatalf("run_as in capitals: %s", upper.Raw)
+	}
 
 	// Bad permission changes.
 	jane.do("PATCH", "/v1/actions/deploy/permissions", map[string]any{"execute": map[string]any{"roles": []string{"Member"}}}).wantError(t, 403, "")
