@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/berthdev/berth"
@@ -425,6 +426,11 @@ func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change,
 	if err := guardSystem(ctx, q, ch, blueprint); err != nil {
 		return err
 	}
+	if blueprint == catalog.TeamBlueprint {
+		if err := dropTeam(ctx, q, id); err != nil {
+			return err
+		}
+	}
 	old, err := q.Entity(ctx, blueprint, id)
 	if err != nil {
 		return err
@@ -589,4 +595,25 @@ func guardSystem(ctx context.Context, q *store.Queries, ch Change, blueprint str
 		return nil
 	}
 	return requireAdmin(ctx, q, ch)
+}
+
+// dropTeam takes a team that is being deleted off every entity that names
+// it in its team field, without change records (as relations to a deleted
+// entity are cleared): a team created later with the same name must not
+// inherit the old one's entities, and their ownedByTeam permissions.
+func dropTeam(ctx context.Context, q *store.Queries, team string) error {
+	all, err := q.Entities(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range all {
+		if !slices.Contains(e.Team, team) {
+			continue
+		}
+		e.Team = slices.DeleteFunc(e.Team, func(t string) bool { return t == team })
+		if _, err := q.UpdateEntity(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -31,3 +31,21 @@ func TestMembersCannotWriteUsersOrTeamsAsEntities(t *testing.T) {
 
 	jane.do("PATCH", "/v1/actions/runs/ack", map[string]any{"runId": "r_any"}).wantError(t, 403, "")
 }
+
+// TestDeletedTeamLeavesItsEntities checks that deleting a team takes it off
+// the entities that named it, so that a new team of the same name does not
+// inherit them (and ownedByTeam rights over them).
+func TestDeletedTeamLeavesItsEntities(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	s.do("POST", "/v1/teams", map[string]any{"name": "ops"}).want(t, 201)
+	s.do("POST", "/v1/teams", map[string]any{"name": "dev"}).want(t, 201)
+	s.do("POST", "/v1/blueprints/service/entities", map[string]any{"identifier": "svc", "team": []string{"ops", "dev"}}).want(t, 201)
+	s.do("DELETE", "/v1/teams/ops", nil).want(t, 200)
+	s.do("DELETE", "/v1/blueprints/_team/entities/dev", nil).want(t, 200)
+	s.do("POST", "/v1/teams", map[string]any{"name": "ops"}).want(t, 201)
+	e := s.do("GET", "/v1/blueprints/service/entities/svc", nil).want(t, 200)
+	if teams := get(e.Body, "entity.team").([]any); len(teams) != 0 {
+		t.Fatalf("teams after deleting them: %s", e.Raw)
+	}
+}
