@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/berthdev/berth"
 )
@@ -102,6 +103,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	if !json.Valid(buf) {
 		return nil, berth.Errorf(berth.CodeInvalid, "the request body is not valid JSON")
+	}
+	if !utf8.Valid(buf) {
+		// JSON is UTF-8; Go's decoder would store U+FFFD in place of the
+		// bad bytes, changing the text without saying so.
+		return nil, berth.Errorf(berth.CodeInvalid, "the request body is not valid UTF-8")
 	}
 	return buf, nil
 }

@@ -60,3 +60,13 @@ func TestMissingRelatedEntityThatCannotBeEmpty(t *testing.T) {
 	}
 	s.do("GET", "/v1/blueprints/app/entities/a1", nil).wantError(t, 404, "")
 }
+
+// TestInvalidUTF8IsRefused checks that a body with bytes that are not UTF-8
+// is refused rather than stored with U+FFFD in their place.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	t.Parallel()
+	s := startEngine(t)
+	s.do("POST", "/v1/blueprints/service/entities", "{\"identifier\":\"bad\",\"title\":\"a\xffb\"}").wantError(t, 400, "")
+	s.do("GET", "/v1/blueprints/service/entities/bad", nil).wantError(t, 404, "")
+	s.do("POST", "/v1/blueprints/service/entities", "{\"identifier\":\"good\",\"title\":\"Zürich ✓\"}").want(t, 201)
+}
