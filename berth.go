@@ -12,6 +12,7 @@ package berth
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 )
 
@@ -87,6 +88,16 @@ type Entity struct {
 	Properties map[string]any `json:"properties"`
 	Relations  map[string]any `json:"relations"`
 	Meta
+}
+
+// WithOwnProperties returns a shallow copy of e whose properties map (never
+// nil) is its own: computed properties can be set on it without touching
+// e, which may be shared or stored.
+func (e *Entity) WithOwnProperties() *Entity {
+	out := *e
+	out.Properties = make(map[string]any, len(e.Properties)+4)
+	maps.Copy(out.Properties, e.Properties)
+	return &out
 }
 
 // SameContent reports whether a and b differ in nothing but their Meta

@@ -231,7 +231,7 @@ func (s *Server) resolveChange(r *http.Request, p *auth.Principal) (service.Chan
 	if runID == "" || r.Method == http.MethodGet {
 		return ch, nil
 	}
-	run, err := s.Runs.Run(r.Context(), runID)
+	run, err := s.Runs.Lookup(r.Context(), runID)
 	if err != nil {
 		return ch, err
 	}

@@ -48,17 +48,14 @@ func (s *EntitySchema) HasCalculations() bool { return len(s.calculations) > 0 }
 // the entity's JSON (identifier, title, properties, relations, team, meta
 // fields) as stored, and its result is kept when it is of the property's
 // type; a result of another type, no result, or an expression that fails
-// (CalculationTimeout, or ctx done) give null. When the blueprint has none, Calculate returns e itself; otherwise
-// a copy, so what is stored never holds computed values.
+// (CalculationTimeout, or ctx done) give null. When the blueprint has none,
+// Calculate returns e itself; otherwise a copy, so what is stored never
+// holds computed values.
 func (s *EntitySchema) Calculate(ctx context.Context, e *berth.Entity) *berth.Entity {
 	if e == nil || len(s.calculations) == 0 {
 		return e
 	}
-	out := *e
-	out.Properties = make(map[string]any, len(e.Properties)+len(s.calculations))
-	for k, v := range e.Properties {
-		out.Properties[k] = v
-	}
+	out := e.WithOwnProperties()
 	var data *jqtemplate.Data
 	if raw, err := json.Marshal(e); err == nil {
 		data, _ = jqtemplate.ParseData(raw)
@@ -72,7 +69,7 @@ func (s *EntitySchema) Calculate(ctx context.Context, e *berth.Entity) *berth.En
 		}
 		out.Properties[c.id] = v
 	}
-	return &out
+	return out
 }
 
 // DropComputed removes from e's properties the values of mirror,

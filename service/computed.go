@@ -72,11 +72,7 @@ type mirrors struct {
 // relation the value is the array of the values reached; a relation that
 // is not set, or that leads nowhere, gives null.
 func (m *mirrors) apply(bp *berth.Blueprint, e *berth.Entity) *berth.Entity {
-	out := *e
-	out.Properties = make(map[string]any, len(e.Properties)+len(bp.MirrorProperties))
-	for k, v := range e.Properties {
-		out.Properties[k] = v
-	}
+	out := e.WithOwnProperties()
 	for id, raw := range bp.MirrorProperties {
 		var def struct {
 			Path string `json:"path"`
@@ -90,7 +86,7 @@ func (m *mirrors) apply(bp *berth.Blueprint, e *berth.Entity) *berth.Entity {
 		v, _ := m.follow(bp, e, hops)
 		out.Properties[id] = v
 	}
-	return &out
+	return out
 }
 
 // follow reads hops from e (of blueprint bp): the value, and whether it is

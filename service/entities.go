@@ -262,14 +262,14 @@ func (c *Catalog) put(ctx context.Context, q *store.Queries, ch Change, bp *bert
 		if err != nil {
 			return nil, err
 		}
-		return c.computed(ctx, q, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
+		return c.recordEntity(ctx, q, ch, now, bp, berth.ActionUpdate, old, e, doc)
 	}
 	stamp(e, ch, now)
 	doc, err := q.InsertEntity(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	return c.computed(ctx, q, bp, e), c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
+	return c.recordEntity(ctx, q, ch, now, bp, berth.ActionCreate, nil, e, doc)
 }
 
 // prepareNew completes a new entity with its blueprint's defaults and
@@ -442,7 +442,7 @@ func (c *Catalog) deleteEntity(ctx context.Context, q *store.Queries, ch Change,
 	if err != nil {
 		return err
 	}
-	if err := c.recordEntity(ctx, q, ch, c.now(), bp, berth.ActionDelete, old, nil, nil); err != nil {
+	if _, err := c.recordEntity(ctx, q, ch, c.now(), bp, berth.ActionDelete, old, nil, nil); err != nil {
 		return err
 	}
 	return c.detachReferrers(ctx, q, ch, blueprint, id, deleteDependents)
@@ -537,18 +537,18 @@ func withoutTarget(v any, id string) (any, bool) {
 }
 
 // recordEntity records an entity change; afterDoc is after as stored. The
-// record shows both sides with their calculation properties, as reads do,
-// so automations see them in the trigger data.
-func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity, afterDoc json.RawMessage) error {
-	evBefore, evAfter := before, after
-	if c.hasComputed(bp) {
-		evBefore, evAfter = c.computed(ctx, q, bp, before), c.computed(ctx, q, bp, after)
-		afterDoc = marshalOrNil(evAfter)
+// record shows both sides with their computed properties, as reads do, so
+// automations see them in the trigger data; it returns after as reads show
+// it (nil for a deletion), computed once for the record and the answer.
+func (c *Catalog) recordEntity(ctx context.Context, q *store.Queries, ch Change, now time.Time, bp *berth.Blueprint, action string, before, after *berth.Entity, afterDoc json.RawMessage) (*berth.Entity, error) {
+	shownBefore, shownAfter := c.computed(ctx, q, bp, before), c.computed(ctx, q, bp, after)
+	if shownAfter != after {
+		afterDoc = marshalOrNil(shownAfter)
 	}
-	if err := record(ctx, q, entityEvent(ch, now, action, evBefore, evAfter, afterDoc)); err != nil {
-		return err
+	if err := record(ctx, q, entityEvent(ch, now, action, shownBefore, shownAfter, afterDoc)); err != nil {
+		return nil, err
 	}
-	return armTimers(ctx, q, bp, before, after)
+	return shownAfter, armTimers(ctx, q, bp, before, after)
 }
 
 // entityEvent returns the change-log event of an entity change.

@@ -46,6 +46,13 @@ func (s *Runs) Run(ctx context.Context, id string) (*RunView, error) {
 	return &RunView{Run: run, Attempts: attempts}, nil
 }
 
+// Lookup returns a run as stored, for a caller that needs only its state:
+// no attempts are read and its references are not checked.
+// Errors: not_found.
+func (s *Runs) Lookup(ctx context.Context, id string) (*berth.Run, error) {
+	return s.db.Read().Run(ctx, id)
+}
+
 // List returns the runs f selects, newest first, their references marked
 // deleted where they no longer exist.
 func (s *Runs) List(ctx context.Context, f store.RunFilter) ([]*berth.Run, error) {
